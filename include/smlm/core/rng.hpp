@@ -1,0 +1,103 @@
+// Counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
+// as 1, 2, 3", SC'11) and the samplers smlmkit needs.
+//
+// A stream is addressed by (seed, frame, purpose): the 128-bit counter is
+// {block_lo, block_hi, frame, purpose} and the 64-bit key is the seed. Every frame and every use
+// (emitter placement, blinking, photon counts, camera noise, codec, training) therefore has its
+// own independent stream, and a simulation gives identical output on 1 or N threads whatever
+// order the frames are processed in. Each stream has 2^64 blocks of four 32-bit outputs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+
+namespace smlm {
+
+/// The `purpose` word of a stream address. Values are part of the reproducibility contract:
+/// never renumber them; add new ones at the end.
+enum class rng_purpose : std::uint32_t {
+  emitters = 1,  ///< structure / emitter positions
+  blinking = 2,  ///< fluorophore kinetics
+  photons = 3,   ///< photon numbers per emission
+  camera = 4,    ///< shot noise, gain, read noise
+  codec = 5,     ///< grid offsets and other codec randomness
+  training = 6,  ///< training-pair generation
+  init = 7,      ///< network weight initialisation
+  dropout = 8,   ///< dropout masks
+  user = 1024,   ///< first value free for applications
+};
+
+class Philox4x32 {
+ public:
+  using result_type = std::uint32_t;
+  using block_type = std::array<std::uint32_t, 4>;
+
+  constexpr Philox4x32(std::uint64_t seed, std::uint32_t frame, rng_purpose purpose) noexcept
+      : Philox4x32(seed, frame, static_cast<std::uint32_t>(purpose)) {}
+  constexpr Philox4x32(std::uint64_t seed, std::uint32_t frame, std::uint32_t purpose) noexcept
+      : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
+        counter_{0, 0, frame, purpose} {}
+
+  static constexpr result_type min() noexcept { return 0; }
+  static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
+
+  /// The next 32 random bits of this stream.
+  constexpr result_type operator()() noexcept {
+    if (used_ == 4) {
+      buffer_ = block(counter_, key_);
+      if (++counter_[0] == 0) ++counter_[1];
+      used_ = 0;
+    }
+    return buffer_[used_++];
+  }
+
+  /// The next 64 random bits (two 32-bit outputs, high word first).
+  constexpr std::uint64_t next_u64() noexcept {
+    const std::uint64_t hi = (*this)();
+    return (hi << 32) | (*this)();
+  }
+
+  /// Skips `blocks` blocks of four outputs (and drops what is buffered).
+  constexpr void discard_blocks(std::uint64_t blocks) noexcept {
+    const std::uint64_t c = (std::uint64_t(counter_[1]) << 32 | counter_[0]) + blocks;
+    counter_[0] = static_cast<std::uint32_t>(c);
+    counter_[1] = static_cast<std::uint32_t>(c >> 32);
+    used_ = 4;
+  }
+
+  /// The Philox4x32-10 bijection: ten rounds over `counter` with `key`.
+  static constexpr block_type block(block_type ctr, std::array<std::uint32_t, 2> key) noexcept {
+    constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+    constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        key[0] += w0;
+        key[1] += w1;
+      }
+      const std::uint64_t p0 = std::uint64_t(m0) * ctr[0];
+      const std::uint64_t p1 = std::uint64_t(m1) * ctr[2];
+      ctr = {static_cast<std::uint32_t>(p1 >> 32) ^ ctr[1] ^ key[0], static_cast<std::uint32_t>(p1),
+             static_cast<std::uint32_t>(p0 >> 32) ^ ctr[3] ^ key[1], static_cast<std::uint32_t>(p0)};
+    }
+    return ctr;
+  }
+
+ private:
+  std::array<std::uint32_t, 2> key_;
+  block_type counter_;
+  block_type buffer_{};
+  int used_ = 4;
+};
+
+/// Uniform on [0, 1): 24 random bits for float, 53 for double.
+template <class T, class Rng>
+constexpr T uniform01(Rng& rng) noexcept {
+  if constexpr (sizeof(T) <= 4) {
+    return static_cast<T>(rng() >> 8) * T(0x1.0p-24);
+  } else {
+    return static_cast<T>(rng.next_u64() >> 11) * T(0x1.0p-53);
+  }
+}
+
+}  // namespace smlm
