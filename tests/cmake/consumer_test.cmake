@@ -16,7 +16,8 @@ set(common -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Releas
 if(MODE STREQUAL "find_package")
   set(prefix ${WORK_DIR}/prefix)
   run_step(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/smlmkit-build ${common}
-           -DCMAKE_INSTALL_PREFIX=${prefix})
+           -DCMAKE_INSTALL_PREFIX=${prefix}
+           -DSMLMKIT_BUILD_TESTS=OFF -DSMLMKIT_BUILD_EXAMPLES=OFF -DSMLMKIT_BUILD_BENCHMARKS=OFF)
   run_step(${CMAKE_COMMAND} --install ${WORK_DIR}/smlmkit-build)
   if(NOT EXISTS ${prefix}/share/cmake/smlmkit/smlmkitConfigVersion.cmake)
     message(FATAL_ERROR "install did not produce smlmkitConfigVersion.cmake")
