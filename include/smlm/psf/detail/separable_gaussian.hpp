@@ -1,0 +1,251 @@
+// The shared kernel of the Gaussian family: an elliptical, axis-aligned Gaussian is the product of
+// two 1-D factors, h(i, j) = e_x(j) · e_y(i), so a window needs O(width + height) transcendental
+// calls (erfc or exp), not O(width · height).
+//
+// 1-D factors over pixel k, centre c, width σ (pixel k covers [k, k+1)):
+//   sampled at the centre:  e(k) = exp(−u²/(2σ²)) / (√(2π) σ),  u = k + ½ − c
+//       ∂e/∂c = e · u/σ²,   ∂e/∂σ = e · (u² − σ²)/σ³
+//   integrated over the pixel (the model ThunderSTORM simulates and fits; Ovesný et al.,
+//   Bioinformatics 30:2389, 2014, and Smith et al., Nat. Methods 7:373, 2010):
+//       e(k) = ½[erf(b_{k+1}) − erf(b_k)],  b_k = (k − c)/(√2 σ)
+//       ∂e/∂c = [exp(−b_k²) − exp(−b_{k+1}²)] / (√(2π) σ)
+//       ∂e/∂σ = [b_k exp(−b_k²) − b_{k+1} exp(−b_{k+1}²)] / (√π σ)
+//   Each pixel boundary's erfc/exp is computed once and shared by the two pixels it separates
+//   (n + 1 calls for n pixels). The difference of erf is formed from erfc(|b|) on the side of the
+//   tail, so far pixels keep their relative accuracy instead of cancelling to 0 or below.
+//
+// Windows are processed in blocks of `block` × `block` pixels with the factors on the stack, so
+// nothing is allocated whatever the window size; a window of at most block columns computes each
+// factor once.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numbers>
+
+#include <smlm/core/config.hpp>
+#include <smlm/core/image.hpp>
+#include <smlm/psf/psf.hpp>
+
+namespace smlm::psf::detail {
+
+enum class sampling { centre, integrated };
+
+inline constexpr std::ptrdiff_t block = 32;
+
+/// 1-D factors e, ∂e/∂c, ∂e/∂σ over pixels k0 … k0 + n − 1 (n ≤ block); a null derivative
+/// pointer skips that derivative. Each value depends only on (k, c, σ), not on k0: the window
+/// origin cannot change a pixel's value.
+template <sampling S, class T>
+void gaussian_factors(T c, T sigma, std::ptrdiff_t k0, std::ptrdiff_t n, T* e, T* de_dc,
+                      T* de_ds) noexcept {
+  if constexpr (S == sampling::centre) {
+    const T inv_var = T(1) / (sigma * sigma);
+    const T norm = std::numbers::inv_sqrtpi_v<T> * std::numbers::sqrt2_v<T> / (T(2) * sigma);
+    for (std::ptrdiff_t m = 0; m < n; ++m) {
+      const T u = (static_cast<T>(k0 + m) + T(0.5)) - c;
+      const T g = norm * std::exp(T(-0.5) * u * u * inv_var);
+      e[m] = g;
+      if (de_dc) de_dc[m] = g * u * inv_var;
+      if (de_ds) de_ds[m] = g * (u * u * inv_var - T(1)) / sigma;
+    }
+  } else {
+    const T s = T(1) / (std::numbers::sqrt2_v<T> * sigma);
+    const bool derivatives = de_dc || de_ds;
+    const T dc_norm = s * std::numbers::inv_sqrtpi_v<T>;            // 1/(√(2π) σ)
+    const T ds_norm = std::numbers::inv_sqrtpi_v<T> / sigma;        // 1/(√π σ)
+    T b0 = (static_cast<T>(k0) - c) * s;
+    T t0 = std::erfc(std::abs(b0));
+    T g0 = derivatives ? std::exp(-b0 * b0) : T(0);
+    for (std::ptrdiff_t m = 0; m < n; ++m) {
+      const T b1 = (static_cast<T>(k0 + m + 1) - c) * s;
+      const T t1 = std::erfc(std::abs(b1));
+      T v;
+      if (b0 >= 0) {
+        v = T(0.5) * (t0 - t1);  // both boundaries right of centre: upper tails
+      } else if (b1 <= 0) {
+        v = T(0.5) * (t1 - t0);  // both left of centre: lower tails
+      } else {
+        v = T(1) - T(0.5) * (t0 + t1);  // the pixel straddles the centre (or b is NaN)
+      }
+      e[m] = v < 0 ? T(0) : v;  // NaN passes through
+      if (derivatives) {
+        const T g1 = std::exp(-b1 * b1);
+        if (de_dc) de_dc[m] = dc_norm * (g0 - g1);
+        if (de_ds) de_ds[m] = ds_norm * (b0 * g0 - b1 * g1);
+        g0 = g1;
+      }
+      b0 = b1;
+      t0 = t1;
+    }
+  }
+}
+
+/// An axis-aligned elliptical Gaussian spot: centre, widths (pixels), photons, background.
+template <class T>
+struct elliptic_spot {
+  T x, y, sigma_x, sigma_y, photons, background;
+};
+
+/// Writes (Accumulate = false: out = background + photons · e_x e_y) or adds
+/// (Accumulate = true: out += photons · e_x e_y) over window w; out points at the window's
+/// pixel (0, 0), rows `stride` elements apart.
+template <sampling S, bool Accumulate, class T>
+void fill_values(const elliptic_spot<T>& g, Window w, T* out, std::ptrdiff_t stride) noexcept {
+  T ex[block], ey[block];
+  for (std::ptrdiff_t by = 0; by < w.height; by += block) {
+    const std::ptrdiff_t bh = std::min(block, w.height - by);
+    gaussian_factors<S>(g.y, g.sigma_y, w.y0 + by, bh, ey, static_cast<T*>(nullptr),
+                        static_cast<T*>(nullptr));
+    for (std::ptrdiff_t bx = 0; bx < w.width; bx += block) {
+      const std::ptrdiff_t bw = std::min(block, w.width - bx);
+      gaussian_factors<S>(g.x, g.sigma_x, w.x0 + bx, bw, ex, static_cast<T*>(nullptr),
+                          static_cast<T*>(nullptr));
+      for (std::ptrdiff_t r = 0; r < bh; ++r) {
+        T* row = out + (by + r) * stride + bx;
+        const T a = g.photons * ey[r];
+        if constexpr (Accumulate) {
+          for (std::ptrdiff_t c = 0; c < bw; ++c) row[c] += a * ex[c];
+        } else {
+          for (std::ptrdiff_t c = 0; c < bw; ++c) row[c] = g.background + a * ex[c];
+        }
+      }
+    }
+  }
+}
+
+/// A destination plane; data == nullptr means "not wanted".
+template <class T>
+struct plane_ref {
+  T* data = nullptr;
+  std::ptrdiff_t stride = 0;
+  T* row(std::ptrdiff_t r) const noexcept { return data + r * stride; }
+};
+
+template <class T>
+plane_ref<T> ref_of(ImageView<T> v) noexcept {
+  return {v.data(), v.outerStride()};
+}
+
+/// Which derivative planes to fill. `width` is the derivative along a direction in (σx, σy):
+/// ∂mu/∂w = wx · ∂mu/∂σx + wy · ∂mu/∂σy (wx = wy = 1: an isotropic σ; wx = σx'(z), wy = σy'(z):
+/// the axial position by the chain rule).
+template <class T>
+struct derivative_planes {
+  plane_ref<T> x, y, width, photons, background;
+  T width_wx = 1, width_wy = 1;
+};
+
+/// mu = background + photons · e_x e_y and the requested derivative planes over window w.
+/// mu is computed exactly as fill_values computes it, so both agree bit for bit.
+template <sampling S, class T>
+void fill_with_derivatives(const elliptic_spot<T>& g, Window w, plane_ref<T> mu,
+                           const derivative_planes<T>& d) noexcept {
+  const bool want_width = d.width.data != nullptr;
+  T ex[block], dex_dc[block], dex_ds[block], ey[block], dey_dc[block], dey_ds[block];
+  for (std::ptrdiff_t by = 0; by < w.height; by += block) {
+    const std::ptrdiff_t bh = std::min(block, w.height - by);
+    gaussian_factors<S>(g.y, g.sigma_y, w.y0 + by, bh, ey, dey_dc, want_width ? dey_ds : nullptr);
+    for (std::ptrdiff_t bx = 0; bx < w.width; bx += block) {
+      const std::ptrdiff_t bw = std::min(block, w.width - bx);
+      gaussian_factors<S>(g.x, g.sigma_x, w.x0 + bx, bw, ex, dex_dc, want_width ? dex_ds : nullptr);
+      for (std::ptrdiff_t r = 0; r < bh; ++r) {
+        const std::ptrdiff_t row = by + r;
+        const T a = g.photons * ey[r];
+        {
+          T* out = mu.row(row) + bx;
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = g.background + a * ex[c];
+        }
+        if (d.x.data) {
+          T* out = d.x.row(row) + bx;
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = a * dex_dc[c];
+        }
+        if (d.y.data) {
+          T* out = d.y.row(row) + bx;
+          const T ay = g.photons * dey_dc[r];
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = ay * ex[c];
+        }
+        if (want_width) {
+          T* out = d.width.row(row) + bx;
+          const T ax = a * d.width_wx;
+          const T ay = g.photons * d.width_wy * dey_ds[r];
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = ax * dex_ds[c] + ay * ex[c];
+        }
+        if (d.photons.data) {
+          T* out = d.photons.row(row) + bx;
+          const T ay = ey[r];
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = ay * ex[c];
+        }
+        if (d.background.data) {
+          T* out = d.background.row(row) + bx;
+          for (std::ptrdiff_t c = 0; c < bw; ++c) out[c] = T(1);
+        }
+      }
+    }
+  }
+}
+
+/// The three entry points every Gaussian-family model forwards to.
+template <sampling S, class T>
+void evaluate_values(const elliptic_spot<T>& g, Window w, ImageView<T> mu) SMLM_NOEXCEPT {
+  SMLM_ASSERT(mu.rows() == w.height && mu.cols() == w.width,
+              "psf evaluate: mu must be window.height × window.width");
+  fill_values<S, false>(g, w, mu.data(), mu.outerStride());
+}
+
+/// Fills mu and the Jacobian, planes x, y, [z,] photons, background; with has_z, plane 2 receives
+/// the width derivative with weights (wx, wy) = (σx'(z), σy'(z)).
+template <sampling S, class T>
+void evaluate_jacobian(const elliptic_spot<T>& g, Window w, ImageView<T> mu,
+                       JacobianView<T> jacobian, bool has_z, T wx, T wy) SMLM_NOEXCEPT {
+  const int n = has_z ? 5 : 4;
+  SMLM_ASSERT(mu.rows() == w.height && mu.cols() == w.width,
+              "psf evaluate: mu must be window.height × window.width");
+  SMLM_ASSERT(jacobian.num_planes() == n && jacobian.height() == w.height &&
+                  jacobian.width() == w.width,
+              "psf evaluate: the Jacobian needs num_params planes of window.height × window.width");
+  derivative_planes<T> d;
+  d.x = ref_of(jacobian.plane(0));
+  d.y = ref_of(jacobian.plane(1));
+  if (has_z) {
+    d.width = ref_of(jacobian.plane(2));
+    d.width_wx = wx;
+    d.width_wy = wy;
+  }
+  d.photons = ref_of(jacobian.plane(n - 2));
+  d.background = ref_of(jacobian.plane(n - 1));
+  fill_with_derivatives<S>(g, w, ref_of(mu), d);
+}
+
+/// mu, the 4-plane Jacobian of an isotropic 2D model, and ∂mu/∂σ (σx = σy = σ).
+template <sampling S, class T>
+void evaluate_jacobian_sigma(const elliptic_spot<T>& g, Window w, ImageView<T> mu,
+                             JacobianView<T> jacobian, ImageView<T> d_sigma) SMLM_NOEXCEPT {
+  SMLM_ASSERT(mu.rows() == w.height && mu.cols() == w.width,
+              "psf evaluate: mu must be window.height × window.width");
+  SMLM_ASSERT(jacobian.num_planes() == 4 && jacobian.height() == w.height &&
+                  jacobian.width() == w.width,
+              "psf evaluate: the Jacobian needs num_params planes of window.height × window.width");
+  SMLM_ASSERT(d_sigma.rows() == w.height && d_sigma.cols() == w.width,
+              "psf evaluate: d_mu_d_sigma_px must be window.height × window.width");
+  derivative_planes<T> d;
+  d.x = ref_of(jacobian.plane(0));
+  d.y = ref_of(jacobian.plane(1));
+  d.width = ref_of(d_sigma);
+  d.photons = ref_of(jacobian.plane(2));
+  d.background = ref_of(jacobian.plane(3));
+  fill_with_derivatives<S>(g, w, ref_of(mu), d);
+}
+
+/// frame += photons · h over the support window (half-width `radius`) clipped to the frame. A
+/// spot whose position or radius is not finite has no window and is not rendered.
+template <sampling S, class T>
+void add_to_frame(const elliptic_spot<T>& g, T radius, ImageView<T> frame) noexcept {
+  const Window w = clip(window_around(g.x, g.y, radius), frame.cols(), frame.rows());
+  if (w.empty()) return;
+  fill_values<S, true>(g, w, frame.data() + w.y0 * frame.outerStride() + w.x0,
+                       frame.outerStride());
+}
+
+}  // namespace smlm::psf::detail

@@ -1,0 +1,186 @@
+// The conformance suite (conformance.hpp) instantiated for every PSF model in the library, in
+// float and double. A new model joins by adding a `cases` overload, a `double_twin` entry and its
+// types to SMLM_PSF_MODELS.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include <smlm/psf/astigmatic_gaussian.hpp>
+#include <smlm/psf/gaussian.hpp>
+#include <smlm/psf/integrated_gaussian.hpp>
+
+#include "conformance.hpp"
+
+using smlm::psf::AstigmaticGaussian;
+using smlm::psf::Gaussian;
+using smlm::psf::IntegratedGaussian;
+using smlm::psf::Spot;
+using smlm::psf::testing::Case;
+
+TYPE_TO_STRING(Gaussian<float>);
+TYPE_TO_STRING(Gaussian<double>);
+TYPE_TO_STRING(IntegratedGaussian<float>);
+TYPE_TO_STRING(IntegratedGaussian<double>);
+TYPE_TO_STRING(AstigmaticGaussian<float>);
+TYPE_TO_STRING(AstigmaticGaussian<double>);
+
+#define SMLM_PSF_MODELS                                                                          \
+  Gaussian<float>, Gaussian<double>, IntegratedGaussian<float>, IntegratedGaussian<double>,      \
+      AstigmaticGaussian<float>, AstigmaticGaussian<double>
+
+namespace {
+
+template <class P>
+struct tag {};
+
+template <class P>
+struct double_twin;
+template <class T>
+struct double_twin<Gaussian<T>> {
+  using type = Gaussian<double>;
+};
+template <class T>
+struct double_twin<IntegratedGaussian<T>> {
+  using type = IntegratedGaussian<double>;
+};
+template <class T>
+struct double_twin<AstigmaticGaussian<T>> {
+  using type = AstigmaticGaussian<double>;
+};
+
+template <class T>
+Spot<T> spot(double x, double y, double z, double photons, double background) {
+  return {T(x), T(y), T(z), T(photons), T(background)};
+}
+
+// σ = 9 px gives a support window of 73 px, wider than the kernels' 32-pixel blocks.
+constexpr double sigmas_px[] = {1.3, 1.0, 0.3, 2.7, 9.0};
+
+template <class T>
+std::vector<Case<Gaussian<T>>> cases(tag<Gaussian<T>>) {
+  std::vector<Case<Gaussian<T>>> out;
+  const double xs[] = {10.3, 15.5, 8.91, 40.02, 60.4};
+  const double ys[] = {7.8, 15.5, 9.07, 33.97, 50.2};
+  for (int k = 0; k < 5; ++k) {
+    const double sigma = sigmas_px[k];
+    if (sigma < 0.8) continue;  // a sampled Gaussian this narrow no longer sums to its photons
+    // Poisson summation: |Σ h − 1| ≤ (1 + 2q/(1 − q))² − 1, q = exp(−2π² σ²) (gaussian.hpp).
+    const double q = std::exp(-2 * std::numbers::pi * std::numbers::pi * sigma * sigma);
+    const double sampling = (1 + 2 * q / (1 - q)) * (1 + 2 * q / (1 - q)) - 1;
+    out.push_back({"sigma " + std::to_string(sigma), Gaussian<T>{.sigma_px = T(sigma)},
+                   spot<T>(xs[k], ys[k], 0, 1000.0 * (k + 1), 10.0 / (k + 1)), sampling, true,
+                   true});
+  }
+  return out;
+}
+
+template <class T>
+std::vector<Case<IntegratedGaussian<T>>> cases(tag<IntegratedGaussian<T>>) {
+  std::vector<Case<IntegratedGaussian<T>>> out;
+  const double xs[] = {10.3, 15.5, 8.91, 40.02, 60.4};
+  const double ys[] = {7.8, 15.5, 9.07, 33.97, 50.2};
+  for (int k = 0; k < 5; ++k) {
+    const double sigma = sigmas_px[k];
+    out.push_back({"sigma " + std::to_string(sigma), IntegratedGaussian<T>{.sigma_px = T(sigma)},
+                   spot<T>(xs[k], ys[k], 0, 1000.0 * (k + 1), 10.0 / (k + 1)), 0.0, true, true});
+  }
+  return out;
+}
+
+template <class T>
+std::vector<Case<AstigmaticGaussian<T>>> cases(tag<AstigmaticGaussian<T>>) {
+  // Curves with higher-order terms (A² < 4B keeps them positive for every z), different σ0,
+  // foci and depths per axis.
+  const AstigmaticGaussian<T> model{
+      .x_curve = {.sigma0_px = T(1.2), .focus_nm = T(-150), .depth_nm = T(350), .a = T(0.1),
+                  .b = T(0.05)},
+      .y_curve = {.sigma0_px = T(1.4), .focus_nm = T(180), .depth_nm = T(420), .a = T(-0.2),
+                  .b = T(0.08)}};
+  const AstigmaticGaussian<T> defaults{};  // σx = σy at z = 0: transpose symmetric there
+  std::vector<Case<AstigmaticGaussian<T>>> out;
+  out.push_back({"z -400", model, spot<T>(20.3, 18.7, -400, 2000, 10), 0.0, true, false});
+  out.push_back({"z at x focus", model, spot<T>(14.5, 21.5, -150, 1500, 0), 0.0, true, false});
+  out.push_back({"z 0", model, spot<T>(30.81, 25.12, 0, 800, 5), 0.0, true, false});
+  out.push_back({"z 320", model, spot<T>(25.02, 30.99, 320, 5000, 20), 0.0, true, false});
+  out.push_back({"z 1800 (wide)", model, spot<T>(70.4, 66.6, 1800, 20000, 2), 0.0, true, false});
+  out.push_back({"defaults, z 0", defaults, spot<T>(12.25, 13.75, 0, 1000, 10), 0.0, true, true});
+  out.push_back({"defaults, z 150", defaults, spot<T>(12.25, 13.75, 150, 1000, 10), 0.0, true,
+                 false});
+  return out;
+}
+
+template <class P>
+std::vector<Case<P>> cases_of() {
+  return cases(tag<P>{});
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("psf conformance: the model is a psf::Model", P, SMLM_PSF_MODELS) {
+  static_assert(smlm::psf::check_model<P>());
+  CHECK(smlm::psf::Model<P>);
+  CHECK(P::num_params == (P::has_z ? 5 : 4));
+}
+
+TEST_CASE_TEMPLATE("psf conformance: non-negative and finite", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_non_negative(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: sums to photons + background", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_sums_to_photons(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: mu does not depend on the window", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_window_origin_invariance(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: a centred emitter is symmetric", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_symmetry(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: add_to clips to the frame", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_add_to_clips_to_frame(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: affine in photons and background", P, SMLM_PSF_MODELS) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_linearity(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: Jacobian matches finite differences (double)", P,
+                   Gaussian<double>, IntegratedGaussian<double>, AstigmaticGaussian<double>) {
+  for (const auto& c : cases_of<P>()) {
+    INFO(c.name);
+    smlm::psf::testing::check_jacobian_matches_finite_differences(c);
+  }
+}
+
+TEST_CASE_TEMPLATE("psf conformance: float agrees with double", P, Gaussian<float>,
+                   IntegratedGaussian<float>, AstigmaticGaussian<float>) {
+  const auto single = cases_of<P>();
+  const auto twins = cases_of<typename double_twin<P>::type>();
+  REQUIRE(single.size() == twins.size());
+  for (std::size_t k = 0; k < single.size(); ++k) {
+    INFO(single[k].name);
+    smlm::psf::testing::check_against_double_twin(single[k], twins[k]);
+  }
+}
