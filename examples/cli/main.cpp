@@ -1,0 +1,43 @@
+// smlm: the smlmkit command-line tool. Its subcommands, flags and outputs are a contract
+// (DESIGN.md, "The command-line tool"): other programs call it.
+#include <cstdio>
+#include <exception>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include <smlm/core/config.hpp>
+
+#include "cli_common.hpp"
+#include "demo_command.hpp"
+#include "info_command.hpp"
+
+namespace {
+/// Errors are printed on exactly one line.
+std::string one_line(std::string s) {
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"smlm " SMLM_VERSION_STRING " — single-molecule localization microscopy toolkit (smlmkit)", "smlm"};
+  app.set_version_flag("--version", "smlm " SMLM_VERSION_STRING);
+  app.require_subcommand(1);
+  int exit_code = 1;
+  smlm::cli::register_demo(app, exit_code);
+  smlm::cli::register_info(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "smlm: %s\n", one_line(e.what()).c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "smlm: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+  return exit_code;
+}

@@ -1,0 +1,94 @@
+// The `smlm` contract: exit codes, one-line errors naming the bad file/flag/value, outputs.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+Run run_smlm(const std::string& args) {
+  const std::string command = std::string(SMLM_CLI_PATH) + " " + args + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+const std::string data_dir = SMLM_SHARED_DATA_DIR;
+const std::string tmp_dir = SMLM_TEST_TMP_DIR;
+}  // namespace
+
+TEST_CASE("--version and --help succeed") {
+  auto v = run_smlm("--version");
+  CHECK(v.exit_code == 0);
+  CHECK(v.output.find("smlm 0.") == 0);
+  auto h = run_smlm("--help");
+  CHECK(h.exit_code == 0);
+  CHECK(h.output.find("demo") != std::string::npos);
+}
+
+TEST_CASE("bad invocations fail with one line naming what is wrong") {
+  SUBCASE("no subcommand") {
+    auto r = run_smlm("");
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.output) == 1);
+  }
+  SUBCASE("unknown flag") {
+    auto r = run_smlm("info --bogus-flag x.tif");
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.output) == 1);
+    CHECK(r.output.find("--bogus-flag") != std::string::npos);
+  }
+  SUBCASE("missing file") {
+    auto r = run_smlm("info " + tmp_dir + "/does-not-exist.tif");
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.output) == 1);
+    CHECK(r.output.find("does-not-exist.tif") != std::string::npos);
+  }
+  SUBCASE("not a TIFF") {
+    const std::string path = tmp_dir + "/cli_not_a_tiff.tif";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("this is not a TIFF file\n", f);
+    std::fclose(f);
+    auto r = run_smlm("info " + path);
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.output) == 1);
+    CHECK(r.output.find("cli_not_a_tiff.tif") != std::string::npos);
+  }
+  SUBCASE("bad flag value") {
+    auto r = run_smlm("demo -q -o " + tmp_dir + "/demo_bad --pixel-nm -5");
+    CHECK(r.exit_code != 0);
+    CHECK(lines(r.output) == 1);
+    CHECK(r.output.find("pixel-nm") != std::string::npos);
+  }
+}
+
+TEST_CASE("info describes the reference stack") {
+  auto r = run_smlm("info " + data_dir + "/thunderstorm_sim_20frames.tif");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("width=64 height=64 frames=20 type=uint16 byte_order=big") != std::string::npos);
+  CHECK(r.output.find("min=105 max=2472") != std::string::npos);
+}
+
+TEST_CASE("demo writes its report folder") {
+  const std::string out = tmp_dir + "/demo_cli";
+  std::filesystem::remove_all(out);
+  auto r = run_smlm("demo -q -o " + out);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("frames=20 size=64x64") != std::string::npos);
+  CHECK(r.output.find("emitters=4956") != std::string::npos);
+  for (const char* name : {"sum.tif", "sum.png", "truth.png", "frame_stats.csv", "report.md"}) {
+    CAPTURE(name);
+    CHECK(std::filesystem::file_size(out + "/" + name) > 0);
+  }
+}
