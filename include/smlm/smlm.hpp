@@ -4,9 +4,20 @@
 #pragma once
 
 #include <smlm/core/config.hpp>
+#include <smlm/core/distributions.hpp>
 #include <smlm/core/emitter.hpp>
 #include <smlm/core/image.hpp>
 #include <smlm/core/localization_table.hpp>
 #include <smlm/core/parallel.hpp>
 #include <smlm/core/rng.hpp>
 #include <smlm/core/status.hpp>
+#include <smlm/psf/psf.hpp>
+#include <smlm/psf/gaussian.hpp>
+#include <smlm/psf/integrated_gaussian.hpp>
+#include <smlm/psf/astigmatic_gaussian.hpp>
+#include <smlm/codec/block.hpp>
+#include <smlm/codec/transform.hpp>
+#include <smlm/codec/quant.hpp>
+#include <smlm/codec/scan.hpp>
+#include <smlm/codec/sad.hpp>
+#include <smlm/codec/bitstream.hpp>

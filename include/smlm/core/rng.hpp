@@ -1,14 +1,21 @@
-// Counter-based random numbers: Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy
-// as 1, 2, 3", SC'11) and the samplers smlmkit needs.
+// Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random
+// numbers: as easy as 1, 2, 3", SC'11) and the 32-bit → [0, 1) conversion. The samplers
+// (normal, Poisson, gamma, binomial, ...) are in distributions.hpp.
 //
 // A stream is addressed by (seed, frame, purpose): the 128-bit counter is
-// {block_lo, block_hi, frame, purpose} and the 64-bit key is the seed. Every frame and every use
-// (emitter placement, blinking, photon counts, camera noise, codec, training) therefore has its
-// own independent stream, and a simulation gives identical output on 1 or N threads whatever
-// order the frames are processed in. Each stream has 2^64 blocks of four 32-bit outputs.
+// {block_lo, block_hi, frame, purpose} and the 64-bit key is {seed_lo, seed_hi}. Every frame and
+// every use (emitter placement, blinking, photon counts, camera noise, codec, training) therefore
+// has its own independent stream, and a simulation gives identical output on 1 or N threads
+// whatever order the frames are processed in. Each stream has 2^64 blocks of four 32-bit outputs.
+//
+// Reproducibility contract (never change it): output i of stream (seed, frame, purpose) is word
+// i mod 4 of Philox4x32::block({i/4 mod 2^32, i/4 >> 32, frame, purpose},
+// {seed mod 2^32, seed >> 32}). The engine is checked against the Random123 known-answer vectors
+// in tests/core/rng_test.cpp.
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 
@@ -28,10 +35,20 @@ enum class rng_purpose : std::uint32_t {
   user = 1024,   ///< first value free for applications
 };
 
+/// What every sampler needs from an engine: `r()` returns 32 uniformly random bits and
+/// `r.next_u64()` 64, neither throws. Philox4x32 is the library's model; a user's engine (a
+/// hardware RNG, a test stub) qualifies by providing the two members.
+template <class R>
+concept bit_engine = requires(R& r) {
+  { r() } noexcept -> std::same_as<std::uint32_t>;
+  { r.next_u64() } noexcept -> std::same_as<std::uint64_t>;
+};
+
 class Philox4x32 {
  public:
   using result_type = std::uint32_t;
   using block_type = std::array<std::uint32_t, 4>;
+  using key_type = std::array<std::uint32_t, 2>;
 
   constexpr Philox4x32(std::uint64_t seed, std::uint32_t frame, rng_purpose purpose) noexcept
       : Philox4x32(seed, frame, static_cast<std::uint32_t>(purpose)) {}
@@ -58,7 +75,9 @@ class Philox4x32 {
     return (hi << 32) | (*this)();
   }
 
-  /// Skips `blocks` blocks of four outputs (and drops what is buffered).
+  /// Drops what is left of the current block (if one is partly used) and skips `blocks` further
+  /// blocks of four outputs: after drawing j outputs, the next output is output
+  /// 4·(⌈j/4⌉ + blocks) of the stream. Block indices wrap modulo 2^64.
   constexpr void discard_blocks(std::uint64_t blocks) noexcept {
     const std::uint64_t c = (std::uint64_t(counter_[1]) << 32 | counter_[0]) + blocks;
     counter_[0] = static_cast<std::uint32_t>(c);
@@ -66,11 +85,17 @@ class Philox4x32 {
     used_ = 4;
   }
 
-  /// The Philox4x32-10 bijection: ten rounds over `counter` with `key`.
-  static constexpr block_type block(block_type ctr, std::array<std::uint32_t, 2> key) noexcept {
+  /// The Philox4x32-R bijection of Salmon et al. (2011), R = 10 for the engine: R rounds of
+  ///   (c0, c1, c2, c3) ← (hi(M1·c2) ⊕ c1 ⊕ k0, lo(M1·c2), hi(M0·c0) ⊕ c3 ⊕ k1, lo(M0·c0))
+  /// with M0 = 0xD2511F53, M1 = 0xCD9E8D57, the key bumped by the Weyl constants
+  /// (0x9E3779B9, 0xBB67AE85) before every round after the first. Word order and key schedule
+  /// follow Random123's philox.h, so `block` reproduces its kat_vectors exactly.
+  template <int Rounds = 10>
+  static constexpr block_type block(block_type ctr, key_type key) noexcept {
+    static_assert(Rounds >= 1 && Rounds <= 16, "Philox4x32 is defined for 1..16 rounds");
     constexpr std::uint32_t m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
     constexpr std::uint32_t w0 = 0x9E3779B9u, w1 = 0xBB67AE85u;
-    for (int round = 0; round < 10; ++round) {
+    for (int round = 0; round < Rounds; ++round) {
       if (round > 0) {
         key[0] += w0;
         key[1] += w1;
@@ -84,14 +109,17 @@ class Philox4x32 {
   }
 
  private:
-  std::array<std::uint32_t, 2> key_;
+  key_type key_;
   block_type counter_;
   block_type buffer_{};
   int used_ = 4;
 };
 
-/// Uniform on [0, 1): 24 random bits for float, 53 for double.
-template <class T, class Rng>
+static_assert(bit_engine<Philox4x32>);
+
+/// Uniform on [0, 1): the top 24 bits of one output for float, the top 53 bits of next_u64()
+/// for double; every value is a multiple of 2^-24 (2^-53), so 1 is never returned.
+template <class T, bit_engine Rng>
 constexpr T uniform01(Rng& rng) noexcept {
   if constexpr (sizeof(T) <= 4) {
     return static_cast<T>(rng() >> 8) * T(0x1.0p-24);
