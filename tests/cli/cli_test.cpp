@@ -4,8 +4,12 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <sys/wait.h>
+
+#include <smlm/io/csv.hpp>
+#include <smlm/io/tiff_reader.hpp>
 
 namespace {
 struct Run {
@@ -91,4 +95,26 @@ TEST_CASE("demo writes its report folder") {
     CAPTURE(name);
     CHECK(std::filesystem::file_size(out + "/" + name) > 0);
   }
+  // The summed image holds every count of the stack: 33,176,473 over 20 frames (an independent
+  // struct-based parse of the reference TIFF, see tests/io/tiff_reader_test.cpp).
+  auto sum = smlm::io::TiffReader::open(out + "/sum.tif");
+  REQUIRE(sum);
+  CHECK(sum->frames() == 1);
+  smlm::Image<double> image;
+  REQUIRE(sum->read_frame(0, image).ok());
+  CHECK(image.rows() == 64);
+  CHECK(image.sum() == doctest::Approx(33176473.0).epsilon(1e-7));
+  // frame_stats.csv: one row per frame; emitter counts add up to the ground truth's 4,956 rows.
+  std::ifstream stats(out + "/frame_stats.csv");
+  std::string line;
+  std::getline(stats, line);
+  CHECK(line.find("\"frame\"") == 0);
+  int rows = 0;
+  long emitters = 0;
+  while (std::getline(stats, line)) {
+    ++rows;
+    emitters += std::stol(line.substr(line.rfind(',') + 1));
+  }
+  CHECK(rows == 20);
+  CHECK(emitters == 4956);
 }
