@@ -21,3 +21,7 @@
 #include <smlm/codec/scan.hpp>
 #include <smlm/codec/sad.hpp>
 #include <smlm/codec/bitstream.hpp>
+#include <smlm/camera/camera.hpp>
+#include <smlm/camera/ideal.hpp>
+#include <smlm/camera/emccd.hpp>
+#include <smlm/camera/scmos.hpp>
