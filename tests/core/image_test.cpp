@@ -24,6 +24,19 @@ TEST_CASE("views over a window of a larger image share its memory") {
   CHECK(img(4, 3) == 0.0f);
 }
 
+TEST_CASE("const_view keeps shape and stride of a mutable view") {
+  smlm::Image<float> img = smlm::Image<float>::Zero(6, 8);
+  img(3, 5) = 2.0f;
+  auto window = smlm::make_view(img.data() + 2 * 8 + 3, 3, 4, 8);  // rows 2..4, cols 3..6
+  smlm::ConstImageView<float> ro = smlm::const_view(window);
+  CHECK(ro.rows() == 3);
+  CHECK(ro.cols() == 4);
+  CHECK(ro.outerStride() == 8);
+  CHECK(ro.data() == img.data() + 19);
+  CHECK(ro(1, 2) == 2.0f);
+  CHECK(smlm::const_view(img)(3, 5) == 2.0f);
+}
+
 TEST_CASE("Stack keeps frames contiguous and checks indices") {
   smlm::Stack<std::uint16_t> s(3, 2, 4);
   CHECK(s.size() == 24u);

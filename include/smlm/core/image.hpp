@@ -49,6 +49,17 @@ ConstImageView<T> make_view(const Image<T>& image) noexcept {
   return make_view(image.data(), image.rows(), image.cols());
 }
 
+/// The read-only view of a mutable view or image (Eigen does not convert Map<Image> to
+/// Map<const Image> implicitly), for passing a caller's buffer where a ConstImageView is taken.
+template <class T>
+ConstImageView<T> const_view(const ImageView<T>& view) noexcept {
+  return make_view(static_cast<const T*>(view.data()), view.rows(), view.cols(), view.outerStride());
+}
+template <class T>
+ConstImageView<T> const_view(const Image<T>& image) noexcept {
+  return make_view(image);
+}
+
 /// `frames` images of equal size, stored contiguously frame after frame (index 0-based here;
 /// tables number frames from 1).
 template <class T>
