@@ -7,6 +7,7 @@
 #include <numbers>
 #include <vector>
 
+#include <smlm/psf/airy.hpp>
 #include <smlm/psf/astigmatic_gaussian.hpp>
 #include <smlm/psf/gaussian.hpp>
 #include <smlm/psf/integrated_gaussian.hpp>
@@ -14,6 +15,7 @@
 
 #include "conformance.hpp"
 
+using smlm::psf::Airy;
 using smlm::psf::AstigmaticGaussian;
 using smlm::psf::Gaussian;
 using smlm::psf::IntegratedGaussian;
@@ -29,6 +31,8 @@ TYPE_TO_STRING(IntegratedGaussian<float>);
 TYPE_TO_STRING(IntegratedGaussian<double>);
 TYPE_TO_STRING(AstigmaticGaussian<float>);
 TYPE_TO_STRING(AstigmaticGaussian<double>);
+TYPE_TO_STRING(Airy<float>);
+TYPE_TO_STRING(Airy<double>);
 TYPE_TO_STRING(Tabulated<float>);
 TYPE_TO_STRING(Tabulated<double>);
 TYPE_TO_STRING(Tabulated2D_f);
@@ -37,7 +41,7 @@ TYPE_TO_STRING(Tabulated2D_d);
 #define SMLM_PSF_MODELS                                                                          \
   Gaussian<float>, Gaussian<double>, IntegratedGaussian<float>, IntegratedGaussian<double>,      \
       AstigmaticGaussian<float>, AstigmaticGaussian<double>, Tabulated<float>, Tabulated<double>, \
-      Tabulated2D_f, Tabulated2D_d
+      Tabulated2D_f, Tabulated2D_d, Airy<float>, Airy<double>
 
 namespace {
 
@@ -62,6 +66,11 @@ struct double_twin<AstigmaticGaussian<T>> {
 template <class T, bool Z>
 struct double_twin<Tabulated<T, Z>> {
   using type = Tabulated<double, Z>;
+};
+
+template <class T>
+struct double_twin<Airy<T>> {
+  using type = Airy<double>;
 };
 
 template <class T>
@@ -168,6 +177,26 @@ std::vector<Case<Tabulated<T, true>>> cases(tag<Tabulated<T, true>>) {
   return out;
 }
 
+// Airy: the pattern is cut at a dark ring and renormalised (airy.hpp), so Σ h = 1 up to the
+// per-pixel Gauss–Legendre error. Measured max over 50 random positions: 5.2e-7 (NA 1.4, 680 nm,
+// 100 nm, 5 rings, order 4), 2.9e-8 (NA 1.2, 580 nm, 65 nm, 3 rings, order 6), 5.2e-7 (NA 0.7,
+// 520 nm, 160 nm, 8 rings, order 3); bounded at 2e-6, 2e-7, 2e-6.
+template <class T>
+std::vector<Case<Airy<T>>> cases(tag<Airy<T>>) {
+  std::vector<Case<Airy<T>>> out;
+  out.push_back({"NA 1.4, 680 nm, 100 nm px", Airy<T>{}, spot<T>(20.3, 18.7, 0, 2000, 10), 2e-6,
+                 true, true});
+  out.push_back({"NA 1.2, 580 nm, 65 nm px, 3 rings, order 6",
+                 Airy<T>{.na = T(1.2), .wavelength_nm = T(580), .pixel_nm = T(65), .rings = 3,
+                         .quadrature_order = 6},
+                 spot<T>(31.81, 25.12, 0, 800, 5), 2e-7, true, true});
+  out.push_back({"NA 0.7, 520 nm, 160 nm px, 8 rings, order 3",
+                 Airy<T>{.na = T(0.7), .wavelength_nm = T(520), .pixel_nm = T(160),
+                         .refractive_index = T(1), .rings = 8, .quadrature_order = 3},
+                 spot<T>(40.02, 33.97, 0, 5000, 0), 2e-6, true, true});
+  return out;
+}
+
 template <class P>
 std::vector<Case<P>> cases_of() {
   return cases(tag<P>{});
@@ -225,7 +254,7 @@ TEST_CASE_TEMPLATE("psf conformance: affine in photons and background", P, SMLM_
 
 TEST_CASE_TEMPLATE("psf conformance: Jacobian matches finite differences (double)", P,
                    Gaussian<double>, IntegratedGaussian<double>, AstigmaticGaussian<double>,
-                   Tabulated<double>, Tabulated2D_d) {
+                   Tabulated<double>, Tabulated2D_d, Airy<double>) {
   for (const auto& c : cases_of<P>()) {
     INFO(c.name);
     smlm::psf::testing::check_jacobian_matches_finite_differences(c);
@@ -234,7 +263,7 @@ TEST_CASE_TEMPLATE("psf conformance: Jacobian matches finite differences (double
 
 TEST_CASE_TEMPLATE("psf conformance: float agrees with double", P, Gaussian<float>,
                    IntegratedGaussian<float>, AstigmaticGaussian<float>, Tabulated<float>,
-                   Tabulated2D_f) {
+                   Tabulated2D_f, Airy<float>) {
   const auto single = cases_of<P>();
   const auto twins = cases_of<typename double_twin<P>::type>();
   REQUIRE(single.size() == twins.size());

@@ -54,6 +54,7 @@
 #include <smlm/core/config.hpp>
 #include <smlm/core/image.hpp>
 #include <smlm/core/status.hpp>
+#include <smlm/psf/detail/window_render.hpp>
 #include <smlm/psf/psf.hpp>
 
 namespace smlm::psf {
@@ -239,26 +240,18 @@ class Tabulated {
   }
 
   void evaluate(const Spot<T>& s, Window w, ImageView<T> mu) const SMLM_NOEXCEPT {
-    SMLM_ASSERT(mu.rows() == w.height && mu.cols() == w.width,
-                "psf evaluate: mu must be window.height × window.width");
+    detail::assert_shapes<T>(w, mu, nullptr, num_params);
     render<false, false>(s, w, mu.data(), mu.outerStride(), nullptr);
   }
-
   void evaluate(const Spot<T>& s, Window w, ImageView<T> mu,
                 JacobianView<T> jacobian) const SMLM_NOEXCEPT {
-    SMLM_ASSERT(mu.rows() == w.height && mu.cols() == w.width,
-                "psf evaluate: mu must be window.height × window.width");
-    SMLM_ASSERT(jacobian.num_planes() == num_params && jacobian.height() == w.height &&
-                    jacobian.width() == w.width,
-                "psf evaluate: the Jacobian needs num_params planes of window.height × window.width");
+    detail::assert_shapes<T>(w, mu, &jacobian, num_params);
     render<false, true>(s, w, mu.data(), mu.outerStride(), &jacobian);
   }
-
   void add_to(const Spot<T>& s, ImageView<T> frame) const noexcept {
-    const Window w = clip(support_window(*this, s), frame.cols(), frame.rows());
-    if (w.empty()) return;
-    render<true, false>(s, w, frame.data() + w.y0 * frame.outerStride() + w.x0,
-                        frame.outerStride(), nullptr);
+    detail::add_over_support(*this, s, frame, [&](Window w, T* out, std::ptrdiff_t stride) {
+      render<true, false>(s, w, out, stride, nullptr);
+    });
   }
 
   /// The interpolant s at a table offset (u, v pixels from the emitter, z nm), before clipping
