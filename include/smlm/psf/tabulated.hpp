@@ -33,8 +33,11 @@
 //   integral at 1 between planes. Summing h over the pixel lattice samples the spline once per
 //   oversampling² samples, which equals the integral up to aliasing (Poisson summation), so the
 //   photons of an emitter at any z land in the image plane up to a small, smooth-table error (the
-//   conformance cases state it). Measured stacks need their background subtracted first;
-//   negative samples are rejected, not clipped.
+//   conformance cases state it). That holds for a table whose edges have decayed: cutting a tail
+//   that is still bright makes the lattice sum depend on the sub-pixel position (pupil.hpp tapers
+//   its tables' outer band for this reason; do the same to a measured stack cut too tightly).
+//   Measured stacks need their background subtracted first; negative samples are rejected, not
+//   clipped.
 // Accuracy. The interpolation error of a cubic spline falls as (sample spacing)⁴ times the fourth
 //   derivative: a pixel-integrated Gaussian of σ = 1.3 px tabulated at oversampling 4 is
 //   reproduced to ≈ 1e-5 of its peak (tabulated_test.cpp states the measured bound).
