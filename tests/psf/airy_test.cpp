@@ -167,7 +167,7 @@ TEST_CASE("a pixel matches a brute-force integral of (2 J1/v)² with std::cyl_be
   const Window w{8, 7, 5, 5};
   airy.evaluate(s, w, smlm::make_view(mu));
   const int m = 400;  // midpoint rule, 400 × 400 per pixel: error ~1e-7 of the pixel
-  for (const auto [i, j] : {std::pair{2, 2}, std::pair{0, 4}, std::pair{3, 1}}) {
+  for (const auto& [i, j] : {std::pair{2, 2}, std::pair{0, 4}, std::pair{3, 1}}) {
     double sum = 0;
     for (int a = 0; a < m; ++a) {
       for (int b = 0; b < m; ++b) {
