@@ -15,6 +15,9 @@
 #include <smlm/psf/gaussian.hpp>
 #include <smlm/psf/integrated_gaussian.hpp>
 #include <smlm/psf/astigmatic_gaussian.hpp>
+#include <smlm/psf/tabulated.hpp>
+#include <smlm/psf/airy.hpp>
+#include <smlm/psf/zernike.hpp>
 #include <smlm/codec/block.hpp>
 #include <smlm/codec/transform.hpp>
 #include <smlm/codec/quant.hpp>
