@@ -252,3 +252,88 @@ TEST_CASE("any psf::Model × camera::Model composes: sampled Gaussian × sCMOS, 
       CHECK(r->truth.z_nm[i] == labels[static_cast<std::size_t>(r->truth.id[i] - 1)].z_nm);
   }
 }
+
+TEST_CASE("random-walk drift: displacement variance grows as t·sd²; run() restarts from frame 0") {
+  // 400 always-on labels share the stage drift, so every frame's offset is read off label 0's
+  // truth. Over independent seeds the offset after t frames is N(t·v, t·sd²) per axis.
+  const std::uint64_t seed = 0xD1F7;
+  MESSAGE("seed " << seed);
+  auto config = small_config<double>(seed);
+  config.kinetics = {.p_on_off = 0, .p_off_on = 0, .start_on_fraction = 1};
+  config.photons = sim::PhotonDistribution::constant(100);
+  config.drift = {.x_nm_per_frame = 3, .y_nm_per_frame = 0, .walk_sd_nm = 4};
+  const std::vector<sim::Position> one{{2000, 1600, 0}};
+  const int frames = 26, seeds = 300;
+  std::vector<double> dx_last, dy_last;
+  for (int k = 0; k < seeds; ++k) {
+    config.seed = seed + static_cast<std::uint64_t>(k);
+    sim::Simulator<psf::Gaussian<double>, camera::Ideal<double>> s({}, {}, config, one);
+    std::vector<double> x, y;
+    REQUIRE(s.run(frames, [&](std::ptrdiff_t, smlm::ConstImageView<double>, std::span<const Emitter<double>> e) {
+      x.push_back(e[0].x_px * 100);
+      y.push_back(e[0].y_px * 100);
+    }).ok());
+    CHECK(x[0] == doctest::Approx(2000));  // w(0) = 0
+    dx_last.push_back(x.back() - 2000);
+    dy_last.push_back(y.back() - 1600);
+    if (k == 0) {
+      std::vector<double> again;
+      REQUIRE(s.run(frames, [&](std::ptrdiff_t, smlm::ConstImageView<double>, std::span<const Emitter<double>> e) {
+        again.push_back(e[0].x_px * 100);
+      }).ok());
+      CHECK(again == x);
+    }
+  }
+  const double t = frames - 1, var = t * 16;
+  auto moments = [](const std::vector<double>& v) {
+    const double m = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double ss = 0;
+    for (double a : v) ss += (a - m) * (a - m);
+    return std::pair{m, ss / static_cast<double>(v.size() - 1)};
+  };
+  const auto [mx, vx] = moments(dx_last);
+  const auto [my, vy] = moments(dy_last);
+  CAPTURE(mx);
+  CAPTURE(vx);
+  CHECK(std::abs(mx - 3 * t) <= z_limit * std::sqrt(var / seeds));
+  CHECK(std::abs(my) <= z_limit * std::sqrt(var / seeds));
+  CHECK(std::abs(vx - var) <= z_limit * var * std::sqrt(2.0 / (seeds - 1)));
+  CHECK(std::abs(vy - var) <= z_limit * var * std::sqrt(2.0 / (seeds - 1)));
+}
+
+TEST_CASE("labels on, beyond and far outside the frame edges: clipped, identical on 1 and 2 threads") {
+  // The PSF windows of these emitters are partly or wholly outside the 40×32 frame; nothing may
+  // be written outside the buffers (ASan builds check), and the light that lands inside must be
+  // the same whatever the thread count.
+  auto config = small_config(0xED6E);
+  config.kinetics = {.p_on_off = 0, .p_off_on = 0, .start_on_fraction = 1};
+  config.photons = sim::PhotonDistribution::constant(5000);
+  config.background_photons = 0;
+  const std::vector<sim::Position> edge{{0, 0, 0},      {3999.999, 3199.999, 0}, {-150, 1600, 0}, {4100, -100, 0},
+                                        {-1e7, 1e7, 0}, {2000, 3300, 0},         {1e12, 0, 0}};
+  using Sim = sim::Simulator<psf::IntegratedGaussian<float>, camera::Ideal<float>>;
+  auto run = [&](int threads) {
+    auto c = config;
+    c.threads = threads;
+    c.chunk_frames = 3;
+    Sim s({.sigma_px = 1.5f}, {}, c, edge);
+    auto r = sim::simulate(s, 7);
+    REQUIRE(r);
+    return std::move(r).value();
+  };
+  const auto one = run(1), two = run(2);
+  CHECK(std::equal(one.stack.data(), one.stack.data() + one.stack.size(), two.stack.data()));
+  CHECK(one.truth.size() == 7 * edge.size());
+  // Light inside the frame: per emitter Π over axes of P(0 ≤ X < side) for X ~ N(centre, σ²)
+  // (the integrated Gaussian is exact; its 4σ window loses ≤ 1.3e-4); the frame sum is Poisson.
+  auto inside = [](double c, double side) {
+    return 0.5 * (std::erfc(-(side - c) / (1.5 * std::sqrt(2.0))) - std::erfc(c / (1.5 * std::sqrt(2.0))));
+  };
+  double expected = 0;
+  for (const auto& p : edge) expected += 5000 * inside(p.x_nm / 100, 40) * inside(p.y_nm / 100, 32);
+  CHECK(expected == doctest::Approx(4873).epsilon(0.01));  // ¼ + ¼ of a spot at the corners, etc.
+  for (std::ptrdiff_t f = 0; f < 7; ++f) {
+    const double sum = one.stack.frame(f).cast<double>().sum();
+    CHECK(std::abs(sum - expected) <= z_limit * std::sqrt(expected) + 1.3e-4 * 5000 * 7);
+  }
+}
