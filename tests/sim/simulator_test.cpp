@@ -241,6 +241,10 @@ TEST_CASE("any psf::Model × camera::Model composes: sampled Gaussian × sCMOS, 
     const double mean = r->stack.frame(2).cast<double>().mean();
     const double expected = 100 + 0.8 * 20 / 0.5;  // 132 ADU
     CHECK(std::abs(mean - expected) <= z_limit * std::sqrt((0.8 * 20 / 0.25 + 4) / (32.0 * 40)));
+    // Maps of another size than the frame are a configuration error, not an assertion.
+    const smlm::Image<float> small = smlm::Image<float>::Constant(8, 8, 1);
+    sim::Simulator<psf::Gaussian<float>, camera::Scmos<float>> wrong({}, camera::Scmos<float>(small, small, small), config, labels);
+    CHECK(sim::simulate(wrong, 1).status().message().find("sensor is 8x8 pixels, the frame 40x32") != std::string::npos);
   }
   SUBCASE("AstigmaticGaussian × Emccd, labels at several z") {
     for (std::size_t i = 0; i < labels.size(); ++i) labels[i].z_nm = static_cast<double>(i % 5) * 100 - 200;

@@ -142,9 +142,18 @@ class Simulator {
   const config_type& config() const noexcept { return config_; }
   std::span<const Position> fluorophores() const noexcept { return fluorophores_; }
 
-  /// Config and fluorophores usable (finite positions).
+  /// Config and fluorophores usable (finite positions); a camera with a sensor size (width(),
+  /// height(), as sCMOS maps have) must match the frame.
   Status validate() const {
     SMLM_TRY(config_.validate());
+    if constexpr (requires(const Camera& c) {
+                    { c.width() } -> std::convertible_to<std::ptrdiff_t>;
+                    { c.height() } -> std::convertible_to<std::ptrdiff_t>;
+                  }) {
+      if (camera_.width() != config_.width_px || camera_.height() != config_.height_px)
+        return make_error(errc::invalid_argument, "sim::Simulator: the camera's sensor is ", camera_.width(), "x",
+                          camera_.height(), " pixels, the frame ", config_.width_px, "x", config_.height_px);
+    }
     for (std::size_t i = 0; i < fluorophores_.size(); ++i) {
       const auto& p = fluorophores_[i];
       if (!std::isfinite(p.x_nm) || !std::isfinite(p.y_nm) || !std::isfinite(p.z_nm))
