@@ -151,6 +151,7 @@ struct Stats {
   double frame_mean = 0;      ///< average over frames of the frame mean, ADU
   double frame_variance = 0;  ///< average over frames of the within-frame pixel variance, ADU²
   std::vector<double> quantiles;  ///< pixel values at quantile_levels
+  std::vector<double> pixels;     ///< every pixel value, sorted (the histogram)
   std::vector<double> profile;    ///< isolated spots: mean (value − level)/(g·photons) per ring
   double isolated = 0;            ///< number of isolated spots used
 };
@@ -172,6 +173,7 @@ Stats statistics(const Movie& m, const Conditions& c) {
   s.frame_variance /= static_cast<double>(m.frames.size());
   std::sort(all.begin(), all.end());
   for (double q : quantile_levels) s.quantiles.push_back(all[static_cast<std::size_t>(q * static_cast<double>(all.size() - 1))]);
+  s.pixels = std::move(all);
   // Radial profile: emitters ≥ 4 px from the border with no other emitter within isolation_px;
   // every pixel whose centre is within 3 px adds (value − level) / (g · photons) to its ring.
   std::vector<double> sum(rings, 0.0), n(rings, 0.0);
@@ -197,6 +199,20 @@ Stats statistics(const Movie& m, const Conditions& c) {
   }
   for (int k = 0; k < rings; ++k) s.profile.push_back(sum[static_cast<std::size_t>(k)] / n[static_cast<std::size_t>(k)]);
   return s;
+}
+
+/// Two-sample Kolmogorov–Smirnov distance sup |F_a − F_b| of two sorted samples.
+double ks_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  std::size_t i = 0, j = 0;
+  double d = 0;
+  while (i < a.size() && j < b.size()) {
+    const double v = std::min(a[i], b[j]);
+    while (i < a.size() && a[i] == v) ++i;
+    while (j < b.size() && b[j] == v) ++j;
+    d = std::max(d, std::abs(static_cast<double>(i) / static_cast<double>(a.size()) -
+                             static_cast<double>(j) / static_cast<double>(b.size())));
+  }
+  return d;
 }
 
 struct Spread {
@@ -296,6 +312,26 @@ TEST_CASE("the simulator reproduces the ThunderSTORM reference stack's statistic
   for (std::size_t q = 0; q < quantile_levels.size(); ++q) {
     const std::string name = "pixel quantile " + std::to_string(quantile_levels[q]);
     agree(name.c_str(), r.quantiles[q], spread(s, [&](const Stats& x) { return x.quantiles[q]; }), 0.01);
+  }
+  // Whole pixel histogram: the KS distance between the real and each simulated movie against
+  // the KS distances between pairs of simulated movies. Pixels are spatially correlated
+  // (spots) and frames differ in emitter count, so the textbook KS critical value does not
+  // apply; the simulated pairs give the null spread instead. Criterion: mean real–sim distance
+  // <= mean + 4 sd of the sim–sim distances.
+  {
+    std::vector<double> real_sim, sim_sim;
+    for (int a = 0; a < seeds; ++a) {
+      real_sim.push_back(ks_distance(r.pixels, s[static_cast<std::size_t>(a)].pixels));
+      for (int b = a + 1; b < seeds; ++b)
+        sim_sim.push_back(ks_distance(s[static_cast<std::size_t>(a)].pixels, s[static_cast<std::size_t>(b)].pixels));
+    }
+    const double rs = std::accumulate(real_sim.begin(), real_sim.end(), 0.0) / static_cast<double>(real_sim.size());
+    const double ss_mean = std::accumulate(sim_sim.begin(), sim_sim.end(), 0.0) / static_cast<double>(sim_sim.size());
+    double ss_var = 0;
+    for (double d : sim_sim) ss_var += (d - ss_mean) * (d - ss_mean);
+    const double ss_sd = std::sqrt(ss_var / static_cast<double>(sim_sim.size() - 1));
+    MESSAGE("pixel histogram KS distance: real-sim " << rs << ", sim-sim " << ss_mean << " +- " << ss_sd);
+    CHECK(rs <= ss_mean + 4 * ss_sd);
   }
   MESSAGE("isolated spots: real " << r.isolated << ", simulated " << spread(s, [](const Stats& x) { return x.isolated; }).mean);
   CHECK(r.isolated > 100);
