@@ -5,7 +5,8 @@
 // ThunderSTORM generator call density). The structure is labelled with density / π_on
 // fluorophores per µm², π_on = p_on / (p_on + p_off) being the blinking chain's stationary
 // on-fraction, so that frames start at the requested density (bleaching lowers it later). For
-// filaments, rings and stripes the labels are spread along the structure at that overall density.
+// filaments, rings and stripes the labels are spread along the structure at that overall density;
+// `--structure mask --mask IMAGE.tif` distributes them in proportion to the image's values.
 // The stack is written frame by frame as it is simulated; the truth table (one row per emitter
 // per frame) is written at the end.
 #pragma once
@@ -22,6 +23,7 @@
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
 #include <smlm/io/csv.hpp>
+#include <smlm/io/tiff_reader.hpp>
 #include <smlm/io/tiff_writer.hpp>
 #include <smlm/psf/gaussian.hpp>
 #include <smlm/psf/integrated_gaussian.hpp>
@@ -50,6 +52,7 @@ struct SimulateOptions {
   double p_off = 0.5;
   double p_bleach = 0;
   int threads = 0;
+  std::string mask;  // --mask IMAGE.tif: density weights (first frame), for --structure mask
 };
 
 /// A usage error (exit 2): names the flag and the value.
@@ -88,8 +91,11 @@ inline void validate_simulate(const SimulateOptions& o) {
   if (o.frames < 1) bad_value("--frames", std::to_string(o.frames), "must be at least 1");
   if (o.size < 1 || o.size > 16384) bad_value("--size", std::to_string(o.size), "must be in 1..16384");
   if (!(o.pixel_nm > 0) || !std::isfinite(o.pixel_nm)) bad_value("--pixel-nm", format_number(o.pixel_nm), "must be positive");
-  if (o.structure != "uniform" && o.structure != "filaments" && o.structure != "rings" && o.structure != "stripes")
-    bad_value("--structure", o.structure, "is not one of uniform, filaments, rings, stripes");
+  if (o.structure != "uniform" && o.structure != "filaments" && o.structure != "rings" && o.structure != "stripes" &&
+      o.structure != "mask")
+    bad_value("--structure", o.structure, "is not one of uniform, filaments, rings, stripes, mask");
+  if ((o.structure == "mask") != !o.mask.empty())
+    throw CLI::ValidationError("--mask", o.mask.empty() ? "is required by --structure mask" : "needs --structure mask");
   if (!(o.density >= 0) || !std::isfinite(o.density)) bad_value("--density", format_number(o.density), "must be >= 0");
   if (!(o.sigma_nm > 0) || !std::isfinite(o.sigma_nm)) bad_value("--sigma-nm", format_number(o.sigma_nm), "must be positive");
   if (!(o.background >= 0) || !std::isfinite(o.background))
@@ -128,6 +134,13 @@ inline std::vector<sim::Position> simulate_labels(const SimulateOptions& o, cons
     p.label_sd_nm = 5;
     p.count = static_cast<int>(std::lround(total / p.labels_per_ring));
     check(sim::rings(field, p, o.seed, labels));
+  } else if (o.structure == "mask") {
+    // The image's first frame, stretched over the field, weights the label density.
+    io::TiffReader reader = unwrap(io::TiffReader::open(o.mask));
+    Image<double> weights;
+    check(reader.read_frame(0, weights));
+    if (auto s = sim::density_mask<double>(field, const_view(weights), labels_per_um2, o.seed, labels); !s.ok())
+      throw cli_error("--mask " + o.mask + ": " + s.message());
   } else {
     // Pairs at 50–400 nm, as many as fit at least 1 µm apart.
     sim::StripeParams p;
@@ -224,7 +237,8 @@ inline void register_simulate(CLI::App& app, int& exit_code) {
   cmd->add_option("--frames", opt->frames, "number of frames")->capture_default_str();
   cmd->add_option("--size", opt->size, "frame width and height, pixels")->capture_default_str();
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size in the sample, nm")->capture_default_str();
-  cmd->add_option("--structure", opt->structure, "uniform|filaments|rings|stripes")->capture_default_str();
+  cmd->add_option("--structure", opt->structure, "uniform|filaments|rings|stripes|mask")->capture_default_str();
+  cmd->add_option("--mask", opt->mask, "density weights for --structure mask: a TIFF image stretched over the field");
   cmd->add_option("--density", opt->density, "emitters on per frame per µm²")->capture_default_str();
   cmd->add_option("--photons", opt->photons, "photons per emitter per frame, A:B (uniform) or A")->capture_default_str();
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF standard deviation, nm")->capture_default_str();

@@ -10,6 +10,7 @@
 
 #include <smlm/io/csv.hpp>
 #include <smlm/io/tiff_reader.hpp>
+#include <smlm/io/tiff_writer.hpp>
 
 namespace {
 struct Run {
@@ -222,4 +223,32 @@ TEST_CASE("simulate: bad values exit 2 naming flag and value; unavailable parts 
   auto missing = run_smlm("simulate -o " + tmp_dir + "/x.tif");
   CHECK(missing.exit_code == 2);
   CHECK(missing.output.find("--truth") != std::string::npos);
+}
+
+TEST_CASE("simulate --structure mask puts labels only where the mask image is non-zero") {
+  // A 2x2 mask with weight only in the lower-right cell: every truth row lies in that quarter.
+  const std::string mask = tmp_dir + "/sim_mask.tif";
+  {
+    smlm::Stack<float> m(1, 2, 2, 0.0f);
+    m(0, 1, 1) = 1;
+    REQUIRE(smlm::io::write_tiff_stack(mask, m, smlm::io::pixel_type::f32).ok());
+  }
+  const std::string out = " -o " + tmp_dir + "/sim_mask_out.tif --truth " + tmp_dir + "/sim_mask_out.csv";
+  auto r = run_smlm("simulate" + out + " --frames 5 --size 32 --density 4 --structure mask --mask " + mask);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto truth = smlm::io::read_localizations_csv(tmp_dir + "/sim_mask_out.csv");
+  REQUIRE(truth);
+  CHECK(truth->size() > 20);
+  for (std::size_t i = 0; i < truth->size(); ++i) {
+    CHECK(truth->x_nm[i] >= 1600);
+    CHECK(truth->y_nm[i] >= 1600);
+  }
+  auto missing = run_smlm("simulate" + out + " --structure mask");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("--mask") != std::string::npos);
+  auto zero = run_smlm("simulate" + out + " --structure mask --mask " + tmp_dir + "/does-not-exist.tif");
+  CHECK(zero.exit_code == 1);
+  CHECK(lines(zero.output) == 1);
+  CHECK(zero.output.find("does-not-exist.tif") != std::string::npos);
 }
