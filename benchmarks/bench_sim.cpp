@@ -69,5 +69,5 @@ void BM_sim_integrated_ideal_1thread(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_sim_integrated_emccd_1thread)->Arg(10)->Arg(50)->Arg(100)->Arg(200)->Arg(500)->UseRealTime();
-BENCHMARK(BM_sim_integrated_emccd_2threads)->Arg(10)->Arg(50)->Arg(100)->Arg(200)->Arg(500)->UseRealTime();
+BENCHMARK(BM_sim_integrated_emccd_2threads)->Arg(10)->Arg(50)->Arg(100)->Arg(200)->Arg(500)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_sim_integrated_ideal_1thread)->Arg(50)->Arg(500)->UseRealTime();
