@@ -28,3 +28,6 @@
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/scmos.hpp>
+#include <smlm/sim/structure.hpp>
+#include <smlm/sim/blinking.hpp>
+#include <smlm/sim/simulator.hpp>

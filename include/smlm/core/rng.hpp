@@ -32,6 +32,7 @@ enum class rng_purpose : std::uint32_t {
   training = 6,  ///< training-pair generation
   init = 7,      ///< network weight initialisation
   dropout = 8,   ///< dropout masks
+  drift = 9,     ///< random-walk stage drift (simulator)
   user = 1024,   ///< first value free for applications
 };
 
