@@ -25,3 +25,4 @@
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/scmos.hpp>
+#include <smlm/camera/cmos_phone.hpp>

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
@@ -78,5 +79,29 @@ TEST_CASE_TEMPLATE("camera conformance: Scmos", T, float, double) {
     auto scmos = maps.model(T(1));
     scmos.full_scale_adu = 4095;
     check_all(scmos, 0x5C3052);
+  }
+}
+
+TEST_CASE_TEMPLATE("camera conformance: CmosPhone", T, float, double) {
+  camera::CmosPhone<T> phone;
+  SUBCASE("cellSTORM preset, inside its linear, unclipped window") {
+    // The dark level (4.1 ADU, SD 3.6 ADU) is clipped and the response compresses above 220 ADU:
+    // only about 65–75 photons keep both 8 SD away (check_moments skips the rest).
+    check_all(phone, 0xCE11, 128, 128, {0, 66, 70, 74});
+  }
+  SUBCASE("offset 40 ADU: dark level and low signals unclipped") {
+    phone.offset_adu = 40;
+    check_all(phone, 0xCE12, 128, 128, {0, 5, 20, 50});
+  }
+  SUBCASE("strong drift and dips, linear response, odd sensor scale") {
+    // m(f) spans 0.7–1.2 over frames 0–7, so declaring the frame-0 moments for every frame fails.
+    phone.offset_adu = 30;
+    phone.compress = false;
+    phone.sensor_levels_per_adu = 5;
+    phone.drift_amplitude = T(0.2);
+    phone.drift_period_frames = 6;
+    phone.dip_depth = T(0.3);
+    phone.dip_period_frames = 3;
+    check_all(phone, 0xCE13, 128, 128, {0, 5, 40});
   }
 }
