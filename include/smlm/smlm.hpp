@@ -26,3 +26,4 @@
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/scmos.hpp>
 #include <smlm/camera/cmos_phone.hpp>
+#include <smlm/camera/dark_current.hpp>
