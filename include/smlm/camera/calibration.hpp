@@ -318,8 +318,9 @@ inline Expected<Calibration> calibrate(const PixelStatistics& stats, const Calib
   const double spread_ratio = (sm2 / u - (sm / u) * (sm / u)) / std::max(noise / u, 1e-300);
   if (!fit.ok || used < min_pixels || !(fit.b_se < 0.05 * std::abs(fit.b)) || !(spread_ratio > 10))
     return make_error(errc::invalid_argument, "calibration: no usable intensity spread: ", used,
-                      " pixels with means ", lo, "–", hi, " ADU give a mean–variance slope of ", fit.b, " ± ",
-                      fit.b_se, "; record flat or defocused frames at several intensities");
+                      " pixels with means ", lo, "–", hi, " ADU (spread ", spread_ratio,
+                      " times what their temporal noise gives, need > 10) give a mean–variance slope of ", fit.b,
+                      " ± ", fit.b_se, "; record flat or defocused frames at several intensities, constant in time");
   if (!(fit.b > 0))
     return make_error(errc::invalid_argument, "calibration: the variance does not grow with the mean (slope ",
                       fit.b, " ± ", fit.b_se, ")");
