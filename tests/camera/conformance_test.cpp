@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
+#include <smlm/camera/fast_emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
 #include <smlm/core/distributions.hpp>
@@ -24,8 +25,11 @@ TEST_CASE_TEMPLATE("camera conformance: Ideal", T, float, double) {
   }
 }
 
-TEST_CASE_TEMPLATE("camera conformance: Emccd", T, float, double) {
-  camera::Emccd<T> emccd;
+// Emccd and FastEmccd (the same model recorded with per-pixel streams and xsimd samplers).
+TEST_CASE_TEMPLATE("camera conformance: Emccd", C, camera::Emccd<float>, camera::Emccd<double>,
+                   camera::FastEmccd<float>, camera::FastEmccd<double>) {
+  using T = typename C::scalar;
+  C emccd;
   SUBCASE("defaults") { check_all(emccd, 0xE3CCD1); }
   SUBCASE("register off (conventional readout), read noise 1 ADU") {
     // σ = 1 ADU: the 1/12 rounding term is 20 SE of the variance at 0 photons, so it is tested.
