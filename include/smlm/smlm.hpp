@@ -27,3 +27,4 @@
 #include <smlm/camera/scmos.hpp>
 #include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/dark_current.hpp>
+#include <smlm/camera/fast_emccd.hpp>
