@@ -8,9 +8,14 @@
 #include <cstdint>
 #include <cmath>
 
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
+#include <smlm/camera/fast_emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
+#include <smlm/core/parallel.hpp>
+#include <smlm/psf/integrated_gaussian.hpp>
+#include <vector>
 
 namespace {
 
@@ -54,8 +59,70 @@ void BM_scmos_float(benchmark::State& state) {
   record_64x64(state, camera::Scmos<float>(offset, gain, variance));
 }
 
+void BM_fast_emccd_float(benchmark::State& state) { record_64x64(state, camera::FastEmccd<float>{}); }
+void BM_fast_emccd_double(benchmark::State& state) { record_64x64(state, camera::FastEmccd<double>{}); }
+void BM_fast_emccd_ref_float(benchmark::State& state) {
+  const camera::FastEmccd<float> cam;
+  const smlm::Image<float> mu = expected_frame<float>();
+  smlm::Image<float> adu(64, 64);
+  std::uint32_t frame = 0;
+  for (auto _ : state) {
+    smlm::Philox4x32 rng = camera::frame_engine(1, frame++);
+    cam.record_ref(smlm::make_view(mu), rng, smlm::make_view(adu));
+    benchmark::DoNotOptimize(adu.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+void BM_cmos_phone_float(benchmark::State& state) { record_64x64(state, camera::CmosPhone<float>{}); }
+
+/// The whole benchmark: background 10 photons + 50 integrated-Gaussian emitters
+/// (σ = 1.3 px, 1000–2500 photons) rendered and recorded, frames/s; range(0) = threads (frames
+/// are split between them, each with its own buffers).
+template <class Camera>
+void simulate_64x64_50(benchmark::State& state) {
+  namespace psf = smlm::psf;
+  const psf::IntegratedGaussian<float> model{.sigma_px = 1.3f};
+  const Camera cam{};
+  const int threads = static_cast<int>(state.range(0));
+  smlm::Philox4x32 rng(777, 0, smlm::rng_purpose::user);
+  std::vector<psf::Spot<float>> spots(50 * 64);
+  for (auto& sp : spots) {
+    sp.x_px = smlm::uniform<float>(rng, 0, 64);
+    sp.y_px = smlm::uniform<float>(rng, 0, 64);
+    sp.photons = smlm::uniform<float>(rng, 1000, 2500);
+  }
+  constexpr int batch = 64;  // frames per iteration
+  std::vector<smlm::Image<float>> mu(static_cast<std::size_t>(threads), smlm::Image<float>(64, 64)),
+      adu(static_cast<std::size_t>(threads), smlm::Image<float>(64, 64));
+  std::uint32_t base = 0;
+  for (auto _ : state) {
+    smlm::parallel_for(batch, threads, [&](std::ptrdiff_t i, int worker) {
+      auto& m = mu[static_cast<std::size_t>(worker)];
+      auto& a = adu[static_cast<std::size_t>(worker)];
+      m.setConstant(10.0f);
+      auto view = smlm::make_view(m);
+      const std::size_t first = 50 * static_cast<std::size_t>(i);
+      for (std::size_t k = 0; k < 50; ++k) model.add_to(spots[first + k], view);
+      camera::record_frame(cam, smlm::const_view(m), 1, base + static_cast<std::uint32_t>(i), smlm::make_view(a));
+      benchmark::DoNotOptimize(a.data());
+    });
+    base += batch;
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+void BM_simulate_emccd(benchmark::State& state) { simulate_64x64_50<camera::Emccd<float>>(state); }
+void BM_simulate_fast_emccd(benchmark::State& state) { simulate_64x64_50<camera::FastEmccd<float>>(state); }
+
 }  // namespace
 
+BENCHMARK(BM_fast_emccd_float);
+BENCHMARK(BM_fast_emccd_double);
+BENCHMARK(BM_fast_emccd_ref_float);
+BENCHMARK(BM_cmos_phone_float);
+BENCHMARK(BM_simulate_emccd)->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_simulate_fast_emccd)->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_ideal_float);
 BENCHMARK(BM_emccd_float);
 BENCHMARK(BM_emccd_double);

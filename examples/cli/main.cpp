@@ -8,6 +8,7 @@
 
 #include <smlm/core/config.hpp>
 
+#include "calibrate_command.hpp"
 #include "cli_common.hpp"
 #include "demo_command.hpp"
 #include "info_command.hpp"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_demo(app, exit_code);
   smlm::cli::register_info(app, exit_code);
   smlm::cli::register_simulate(app, exit_code);
+  smlm::cli::register_calibrate(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,3 +31,6 @@
 #include <smlm/sim/structure.hpp>
 #include <smlm/sim/blinking.hpp>
 #include <smlm/sim/simulator.hpp>
+#include <smlm/camera/cmos_phone.hpp>
+#include <smlm/camera/dark_current.hpp>
+#include <smlm/camera/fast_emccd.hpp>

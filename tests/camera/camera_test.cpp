@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <smlm/camera/camera.hpp>
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 
@@ -126,4 +127,43 @@ TEST_CASE("record asserts equal sizes") {
   smlm::Image<float> adu(4, 5);
   CHECK_THROWS_AS(camera::record_frame(ideal, smlm::make_view(photons), 1, 0, smlm::make_view(adu)),
                   smlm::assertion_error);
+}
+
+TEST_CASE("optional hooks: frame dependence and the linear range") {
+  static_assert(camera::FrameDependent<camera::CmosPhone<float>>);
+  static_assert(!camera::FrameDependent<camera::Emccd<float>>);
+  static_assert(!camera::FrameDependent<UserCamera>);
+  const camera::Emccd<double> emccd;
+  CHECK(camera::linear_max_adu(emccd) == 65535.0);
+  CHECK(camera::saturation_adu(emccd) == 65535.0);
+  CHECK(camera::mean_adu_at(emccd, 10, Pixel{}, 17) == emccd.mean_adu(10));
+  CHECK(camera::variance_adu_at(emccd, 10, Pixel{}, 17) == emccd.variance_adu(10));
+  const camera::CmosPhone<double> phone;
+  CHECK(camera::linear_max_adu(phone) == 220.0);
+  CHECK(camera::saturation_adu(phone) == 290.0);
+  CHECK(camera::mean_adu_at(phone, 10, Pixel{}, 17) == phone.mean_adu(10, Pixel{}, 17));
+  CHECK(camera::mean_adu_at(phone, 10, Pixel{}, 17) != phone.mean_adu(10, Pixel{}, 0));
+  // record_frame passes the frame index: frame 0 of a dip model differs from frame 1 on the
+  // same engine state only through m(f).
+  const smlm::Image<double> photons = smlm::Image<double>::Constant(16, 16, 60.0);
+  smlm::Image<double> a(16, 16), b(16, 16);
+  camera::record_frame(phone, smlm::make_view(photons), 5, 1, smlm::make_view(a));
+  smlm::Philox4x32 rng = camera::frame_engine(5, 1);
+  phone.record(smlm::make_view(photons), rng, smlm::make_view(b));  // frame 0's gain
+  CHECK(a.mean() > b.mean());
+}
+
+TEST_CASE("PixelWords: fixed by (seed, pixel, salt), repeating after four outputs") {
+  camera::PixelWords a(7, Pixel{2, 3}, 0), b(7, Pixel{2, 3}, 0), c(7, Pixel{3, 2}, 0), d(7, Pixel{2, 3}, 1);
+  const std::uint32_t a0 = a();
+  CHECK(a0 == b());
+  CHECK(a0 != c());
+  CHECK(a0 != d());
+  a();
+  a();
+  a();
+  CHECK(a() == a0);
+  // Not a frame stream: frame_engine(7, 3) starts elsewhere.
+  smlm::Philox4x32 frame = camera::frame_engine(7, 3);
+  CHECK(frame() != a0);
 }

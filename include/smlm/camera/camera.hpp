@@ -14,7 +14,9 @@
 //     values below 0 are clipped to 0);
 //   * pixels are visited in row-major order and consume `rng` in that order, so the same engine
 //     state gives the same frame (use record_frame for the (seed, frame) addressed stream);
-//   * `photons` and `adu` must not overlap; photons must be finite and ≥ 0 (SMLM_ASSERT).
+//   * `photons` and `adu` either do not overlap or are the very same view (in place: a model
+//     reads each pixel's photons before it writes that pixel's ADU); photons must be finite and
+//     ≥ 0 (SMLM_ASSERT).
 // Declared statistics. mean_adu(photons, pixel) and variance_adu(photons, pixel) are the mean and
 //   variance of the value record writes at that pixel for that expected photon count, computed in
 //   double, including the rounding to integer ADU (each model states how, and to what accuracy),
@@ -36,6 +38,18 @@
 //   void to_photons(ConstImageView<scalar> adu, ImageView<scalar> photons) const;
 //   scalar max_adu() const;     // the full scale: the largest value record writes
 // (The concept checks record with Philox4x32, the library's engine.)
+//
+// Optional hooks (detected with `requires`; the free functions below fall back when absent):
+//   Frame dependence. A model whose response changes from frame to frame (CmosPhone's drifting,
+//   dipping frame mean) also provides the overloads
+//     record(photons, rng, adu, std::uint32_t frame), mean_adu(photons, pixel, frame),
+//     variance_adu(photons, pixel, frame), to_photons(adu, photons, frame);
+//   its frame-less members then describe frame 0. record_frame passes the frame index, and
+//   record_at / mean_adu_at / variance_adu_at / to_photons_at dispatch for any model.
+//   Linear range. `double linear_max_adu() const`: the largest recorded value up to which the
+//   declared statistics hold (a response that compresses above it), default max_adu();
+//   `double saturation_adu() const`: the declared mean (linear ADU) from which record writes
+//   max_adu(), default max_adu().
 //
 // A generic component states its requirement as `template <camera::Model C>`, or, for a readable
 // error naming the missing member, `static_assert(camera::check_model<C>());`.
@@ -122,14 +136,135 @@ constexpr Philox4x32 frame_engine(std::uint64_t seed, std::uint32_t frame) noexc
   return Philox4x32(seed, frame, rng_purpose::camera);
 }
 
+namespace detail {
+template <class C>
+concept has_frame_record = requires(const C& c, ConstImageView<typename C::scalar> photons, Philox4x32& rng,
+                                    ImageView<typename C::scalar> adu, std::uint32_t frame) {
+  c.record(photons, rng, adu, frame);
+};
+template <class C>
+concept has_frame_moments = requires(const C& c, double photons, Pixel pixel, std::uint32_t frame) {
+  { c.mean_adu(photons, pixel, frame) } -> std::convertible_to<double>;
+  { c.variance_adu(photons, pixel, frame) } -> std::convertible_to<double>;
+};
+template <class C>
+concept has_frame_to_photons = requires(const C& c, ConstImageView<typename C::scalar> adu,
+                                        ImageView<typename C::scalar> photons, std::uint32_t frame) {
+  c.to_photons(adu, photons, frame);
+};
+template <class C>
+concept has_linear_max_adu = requires(const C& c) {
+  { c.linear_max_adu() } -> std::convertible_to<double>;
+};
+template <class C>
+concept has_saturation_adu = requires(const C& c) {
+  { c.saturation_adu() } -> std::convertible_to<double>;
+};
+}  // namespace detail
+
+/// A model whose response depends on the frame index (all four frame overloads present).
+template <class C>
+concept FrameDependent = Model<C> && detail::has_frame_record<C> && detail::has_frame_moments<C> &&
+    detail::has_frame_to_photons<C>;
+
+/// Records frame `frame` with the engine given: the frame overload of a FrameDependent model,
+/// record(photons, rng, adu) otherwise.
+template <Model C, bit_engine Rng>
+void record_at(const C& camera, ConstImageView<typename C::scalar> photons, Rng& rng, std::uint32_t frame,
+               ImageView<typename C::scalar> adu) SMLM_NOEXCEPT {
+  if constexpr (FrameDependent<C>) {
+    camera.record(photons, rng, adu, frame);
+  } else {
+    (void)frame;
+    camera.record(photons, rng, adu);
+  }
+}
+
+/// Declared mean of frame `frame` (mean_adu(photons, pixel) for a frame-independent model).
+template <Model C>
+double mean_adu_at(const C& camera, double photons, Pixel pixel, std::uint32_t frame) SMLM_NOEXCEPT {
+  if constexpr (FrameDependent<C>) {
+    return camera.mean_adu(photons, pixel, frame);
+  } else {
+    (void)frame;
+    return camera.mean_adu(photons, pixel);
+  }
+}
+
+/// Declared variance of frame `frame`.
+template <Model C>
+double variance_adu_at(const C& camera, double photons, Pixel pixel, std::uint32_t frame) SMLM_NOEXCEPT {
+  if constexpr (FrameDependent<C>) {
+    return camera.variance_adu(photons, pixel, frame);
+  } else {
+    (void)frame;
+    return camera.variance_adu(photons, pixel);
+  }
+}
+
+/// ADU → photons for frame `frame`.
+template <Model C>
+void to_photons_at(const C& camera, ConstImageView<typename C::scalar> adu, std::uint32_t frame,
+                   ImageView<typename C::scalar> photons) SMLM_NOEXCEPT {
+  if constexpr (FrameDependent<C>) {
+    camera.to_photons(adu, photons, frame);
+  } else {
+    (void)frame;
+    camera.to_photons(adu, photons);
+  }
+}
+
+/// The largest recorded value up to which the declared statistics hold.
+template <Model C>
+double linear_max_adu(const C& camera) noexcept {
+  if constexpr (detail::has_linear_max_adu<C>) {
+    return static_cast<double>(camera.linear_max_adu());
+  } else {
+    return static_cast<double>(camera.max_adu());
+  }
+}
+
+/// The declared mean from which every recorded value is max_adu().
+template <Model C>
+double saturation_adu(const C& camera) noexcept {
+  if constexpr (detail::has_saturation_adu<C>) {
+    return static_cast<double>(camera.saturation_adu());
+  } else {
+    return static_cast<double>(camera.max_adu());
+  }
+}
+
 /// Records frame `frame` (0-based) with the stream frame_engine(seed, frame): the same
 /// (seed, frame) gives the same ADU frame whichever thread or order frames are recorded in.
 template <Model C>
 void record_frame(const C& camera, ConstImageView<typename C::scalar> photons, std::uint64_t seed,
                   std::uint32_t frame, ImageView<typename C::scalar> adu) SMLM_NOEXCEPT {
   Philox4x32 rng = frame_engine(seed, frame);
-  camera.record(photons, rng, adu);
+  record_at(camera, photons, rng, frame, adu);
 }
+
+/// Four random words fixed by (pattern seed, sensor pixel, salt): what a sensor's fixed pattern
+/// (fixed-pattern noise, hot pixels) is drawn from. Word i is word i mod 4 of
+/// Philox4x32::block({x, y, salt, 0xFFFF0000}, seed); the purpose word lies far above every
+/// rng_purpose value, so these words never coincide with a frame stream's. A bit_engine, so
+/// the library's samplers turn the words into numbers (at most four outputs before they repeat).
+class PixelWords {
+ public:
+  PixelWords(std::uint64_t seed, Pixel sensor_pixel, std::uint32_t salt) noexcept
+      : words_(Philox4x32::block({static_cast<std::uint32_t>(sensor_pixel.x), static_cast<std::uint32_t>(sensor_pixel.y),
+                                  salt, 0xFFFF0000u},
+                                 {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)})) {}
+  std::uint32_t operator()() noexcept { return words_[next_++ & 3u]; }
+  std::uint64_t next_u64() noexcept {
+    const std::uint64_t hi = (*this)();
+    return (hi << 32) | (*this)();
+  }
+
+ private:
+  Philox4x32::block_type words_;
+  unsigned next_ = 0;
+};
+static_assert(bit_engine<PixelWords>);
 
 namespace detail {
 /// ⌊v + ½⌋ clamped to [0, full_scale]; NaN maps to 0 (with asserts compiled out).

@@ -86,6 +86,12 @@ class Philox4x32 {
     used_ = 4;
   }
 
+  /// The stream's key {seed mod 2^32, seed >> 32}.
+  constexpr key_type key() const noexcept { return key_; }
+  /// The counter of the next block the engine generates ({block_lo, block_hi, frame, purpose});
+  /// the words of a partly used block, if any, come before it.
+  constexpr block_type counter() const noexcept { return counter_; }
+
   /// The Philox4x32-R bijection of Salmon et al. (2011), R = 10 for the engine: R rounds of
   ///   (c0, c1, c2, c3) ← (hi(M1·c2) ⊕ c1 ⊕ k0, lo(M1·c2), hi(M0·c0) ⊕ c3 ⊕ k1, lo(M0·c0))
   /// with M0 = 0xD2511F53, M1 = 0xCD9E8D57, the key bumped by the Weyl constants

@@ -1,0 +1,81 @@
+// simd/samplers.hpp: the vector word → number conversions against their references, on random
+// (printed seed) and adversarial words; normal7 against the library's double normal quantile.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <smlm/core/distributions.hpp>
+#include <smlm/core/rng.hpp>
+#include <smlm/simd/samplers.hpp>
+#include <vector>
+
+namespace {
+std::vector<std::uint32_t> test_words(std::uint64_t seed) {
+  smlm::Philox4x32 rng(seed, 0, smlm::rng_purpose::user);
+  std::vector<std::uint32_t> w = {0u, 1u, 2u, 0x7FFFFFFFu, 0x80000000u, 0x80000001u, 0xFFFFFFFFu, 0xFFFFFFFEu,
+                                  0x0000FFFFu, 0x7FFFFF00u, 0x13333333u, 0x93333333u};
+  for (int i = 0; i < 4096; ++i) w.push_back(rng());
+  while (w.size() % 16 != 0) w.push_back(rng());
+  return w;
+}
+}  // namespace
+
+TEST_CASE("normal7_ref: the PPND7 quantile within its stated error, symmetric, finite") {
+  const std::uint64_t seed = 0x5A3;
+  MESSAGE("seed " << seed);
+  double worst = 0;
+  for (const std::uint32_t w : test_words(seed)) {
+    const double z = smlm::simd::normal7_ref(w);
+    REQUIRE(std::isfinite(z));
+    const double p = static_cast<double>((w & 0x7FFFFFFFu) | 1u) * 0x1.0p-32;
+    const double exact = smlm::normal_quantile(p);  // PPND16
+    const double err = std::abs(std::abs(z) - std::abs(exact)) / (1 + std::abs(exact));
+    worst = std::max(worst, err);
+    CHECK(smlm::simd::normal7_ref(w ^ 0x80000000u) == -z);
+  }
+  CAPTURE(worst);
+  CHECK(worst <= 3.5e-7);
+  CHECK(std::abs(smlm::simd::normal7_ref(0x7FFFFFFFu)) < 1e-9);       // p at ½
+  CHECK(smlm::simd::normal7_ref(0u) == doctest::Approx(-6.23).epsilon(1e-3));  // the tail's end
+  CHECK(smlm::simd::uniform24_ref(0xFFFFFFFFu) < 1.0);
+  CHECK(smlm::simd::uniform32_ref(0xFFFFFFFFu) < 1.0);
+  CHECK(smlm::simd::uniform_nonzero_ref(0u) > 0.0);
+}
+
+#if !defined(SMLM_NO_SIMD)
+TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 within 2 ulp)") {
+  const std::uint64_t seed = 0x5A4;
+  MESSAGE("seed " << seed);
+  using U = xsimd::batch<std::uint64_t>;
+  using D = xsimd::batch<double>;
+  const auto words = test_words(seed);
+  std::size_t bad_uniform = 0, bad_normal = 0;
+  double worst_ulp = 0;
+  for (std::size_t j0 = 0; j0 + U::size <= words.size(); j0 += U::size) {
+    alignas(64) std::array<std::uint64_t, U::size> in{};
+    for (std::size_t l = 0; l < U::size; ++l) in[l] = words[j0 + l];
+    const U w = U::load_aligned(in.data());
+    alignas(64) std::array<double, D::size> u24{}, u32{}, unz{}, z{};
+    smlm::simd::uniform24(w).store_aligned(u24.data());
+    smlm::simd::uniform32(w).store_aligned(u32.data());
+    smlm::simd::uniform_nonzero(w).store_aligned(unz.data());
+    smlm::simd::normal7(w).store_aligned(z.data());
+    for (std::size_t l = 0; l < U::size; ++l) {
+      const auto x = static_cast<std::uint32_t>(in[l]);
+      bad_uniform += u24[l] != smlm::simd::uniform24_ref(x);
+      bad_uniform += u32[l] != smlm::simd::uniform32_ref(x);
+      bad_uniform += unz[l] != smlm::simd::uniform_nonzero_ref(x);
+      const double r = smlm::simd::normal7_ref(x);
+      if (!std::isfinite(z[l])) ++bad_normal;
+      const double ulp = std::abs(z[l] - r) / (std::nextafter(std::abs(r), 1e300) - std::abs(r));
+      worst_ulp = std::max(worst_ulp, ulp);
+    }
+  }
+  CAPTURE(worst_ulp);
+  CHECK(bad_uniform == 0);
+  CHECK(bad_normal == 0);
+  // The central region is the same rational function; the tails go through xsimd's log.
+  CHECK(worst_ulp <= 8);
+}
+#endif
