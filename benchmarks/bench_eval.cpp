@@ -46,7 +46,7 @@ const Data& data() {
   return d;
 }
 
-void BM_match(benchmark::State& state, smlm::eval::MatchMethod method) {
+void BM_match(benchmark::State& state, smlm::eval::match_method method) {
   const Data& d = data();
   smlm::eval::MatchOptions options;
   options.tolerance_nm = static_cast<double>(state.range(0));
@@ -62,8 +62,8 @@ void BM_match(benchmark::State& state, smlm::eval::MatchMethod method) {
   state.counters["rmse_nm"] = metrics.rmse_lateral_nm;
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(d.test.size()));
 }
-void BM_match_optimal(benchmark::State& state) { BM_match(state, smlm::eval::MatchMethod::optimal); }
-void BM_match_greedy(benchmark::State& state) { BM_match(state, smlm::eval::MatchMethod::greedy); }
+void BM_match_optimal(benchmark::State& state) { BM_match(state, smlm::eval::match_method::optimal); }
+void BM_match_greedy(benchmark::State& state) { BM_match(state, smlm::eval::match_method::greedy); }
 
 void BM_nearest_neighbour(benchmark::State& state) {
   const Data& d = data();

@@ -21,8 +21,8 @@ bool has_pair(const eval::Matching& m, std::size_t truth, std::size_t test) {
                      [&](const eval::MatchedPair& p) { return p.truth == truth && p.test == test; });
 }
 
-eval::MatchOptions options(double tolerance_nm, eval::MatchMethod method = eval::MatchMethod::optimal,
-                           eval::MatchCost cost = eval::MatchCost::distance) {
+eval::MatchOptions options(double tolerance_nm, eval::match_method method = eval::match_method::optimal,
+                           eval::match_cost cost = eval::match_cost::distance) {
   eval::MatchOptions o;
   o.tolerance_nm = tolerance_nm;
   o.method = method;
@@ -37,7 +37,7 @@ struct BruteBest {
   double cost = 0;
 };
 void brute_recurse(const smlm::LocalizationTable& truth, const smlm::LocalizationTable& test, double r,
-                   eval::MatchCost cost_kind, std::size_t i, std::vector<char>& used, std::size_t pairs, double cost,
+                   eval::match_cost cost_kind, std::size_t i, std::vector<char>& used, std::size_t pairs, double cost,
                    BruteBest& best) {
   if (i == truth.size()) {
     if (pairs > best.pairs || (pairs == best.pairs && cost < best.cost)) best = {pairs, cost};
@@ -50,12 +50,12 @@ void brute_recurse(const smlm::LocalizationTable& truth, const smlm::Localizatio
     if (!(d <= r)) continue;
     used[j] = 1;
     brute_recurse(truth, test, r, cost_kind, i + 1, used, pairs + 1,
-                  cost + (cost_kind == eval::MatchCost::distance ? d : d * d), best);
+                  cost + (cost_kind == eval::match_cost::distance ? d : d * d), best);
     used[j] = 0;
   }
 }
 BruteBest brute_force(const smlm::LocalizationTable& truth, const smlm::LocalizationTable& test, double r,
-                      eval::MatchCost cost_kind) {
+                      eval::match_cost cost_kind) {
   BruteBest best;
   best.cost = std::numeric_limits<double>::infinity();
   std::vector<char> used(test.size(), 0);
@@ -87,7 +87,7 @@ TEST_CASE("optimal matching recovers the pairing greedy misses when a close pair
   // A at 0, B at 70; a at 30 (d(A,a) = 30, d(B,a) = 40), b at −45 (d(A,b) = 45). Tolerance 50.
   const auto truth = table({{1, 0, 0}, {1, 70, 0}});
   const auto test = table({{1, 30, 0}, {1, -45, 0}});
-  const auto greedy = eval::match(truth, test, options(50, eval::MatchMethod::greedy));
+  const auto greedy = eval::match(truth, test, options(50, eval::match_method::greedy));
   CHECK(greedy.tp() == 1);
   CHECK(has_pair(greedy, 0, 0));
   CHECK(greedy.fp() == 1);
@@ -96,7 +96,7 @@ TEST_CASE("optimal matching recovers the pairing greedy misses when a close pair
   REQUIRE(optimal.tp() == 2);
   CHECK(has_pair(optimal, 0, 1));
   CHECK(has_pair(optimal, 1, 0));
-  CHECK(optimal.total_cost(eval::MatchCost::distance) == doctest::Approx(85.0));
+  CHECK(optimal.total_cost(eval::match_cost::distance) == doctest::Approx(85.0));
   CHECK(optimal.fp() == 0);
   CHECK(optimal.fn() == 0);
 }
@@ -109,7 +109,7 @@ TEST_CASE("among pairings of maximum size the optimal matcher takes the least to
   REQUIRE(m.tp() == 2);
   CHECK(has_pair(m, 0, 1));
   CHECK(has_pair(m, 1, 0));
-  CHECK(m.total_cost(eval::MatchCost::distance) == doctest::Approx(20.0));
+  CHECK(m.total_cost(eval::match_cost::distance) == doctest::Approx(20.0));
   // The square: A=(0,0), B=(0,10); a=(10,0), b=(10,10): sides (10 + 10) beat diagonals.
   const auto sq_truth = table({{1, 0, 0}, {1, 0, 10}});
   const auto sq_test = table({{1, 10, 10}, {1, 10, 0}});
@@ -121,7 +121,7 @@ TEST_CASE("among pairings of maximum size the optimal matcher takes the least to
 TEST_CASE("ties: one detection equidistant from two molecules is paired once") {
   const auto truth = table({{1, 0, 0}, {1, 100, 0}});
   const auto test = table({{1, 50, 0}});
-  for (auto method : {eval::MatchMethod::optimal, eval::MatchMethod::greedy}) {
+  for (auto method : {eval::match_method::optimal, eval::match_method::greedy}) {
     const auto m = eval::match(truth, test, options(50, method));  // d = 50 = r: inside (d ≤ r)
     REQUIRE(m.tp() == 1);
     CHECK(m.pairs[0].distance_nm == 50.0);
@@ -129,7 +129,7 @@ TEST_CASE("ties: one detection equidistant from two molecules is paired once") {
     CHECK(m.fp() == 0);
   }
   // Greedy breaks the tie by the lower truth row.
-  CHECK(has_pair(eval::match(truth, test, options(50, eval::MatchMethod::greedy)), 0, 0));
+  CHECK(has_pair(eval::match(truth, test, options(50, eval::match_method::greedy)), 0, 0));
   // Just outside the radius: no pair.
   CHECK(eval::match(truth, test, options(std::nextafter(50.0, 0.0))).tp() == 0);
 }
@@ -139,7 +139,7 @@ TEST_CASE("frames: rows pair only within their frame; frames missing from one ta
   // frame 1 (must not pair with it) and one pair. Frame 4: localizations only (FP).
   const auto truth = table({{1, 100, 100}, {2, 500, 500}, {3, 900, 900}, {3, 2000, 2000}});
   const auto test = table({{1, 110, 100}, {3, 100, 100}, {3, 905, 900}, {4, 500, 500}, {4, 10, 10}});
-  for (auto method : {eval::MatchMethod::optimal, eval::MatchMethod::greedy}) {
+  for (auto method : {eval::match_method::optimal, eval::match_method::greedy}) {
     const auto m = eval::match(truth, test, options(50, method));
     REQUIRE(m.tp() == 2);
     CHECK(has_pair(m, 0, 0));
@@ -218,7 +218,7 @@ TEST_CASE("bad options are programming errors") {
 TEST_CASE("optimal equals an exhaustive search on small random frames") {
   const std::uint64_t seed = 20261201;
   std::printf("optimal vs brute force: seed %llu\n", static_cast<unsigned long long>(seed));
-  for (auto cost : {eval::MatchCost::distance, eval::MatchCost::squared_distance}) {
+  for (auto cost : {eval::match_cost::distance, eval::match_cost::squared_distance}) {
     for (std::uint32_t trial = 0; trial < 150; ++trial) {
       CAPTURE(trial);
       smlm::Philox4x32 rng(seed, trial, smlm::rng_purpose::user);
@@ -227,7 +227,7 @@ TEST_CASE("optimal equals an exhaustive search on small random frames") {
       // Dense: a 200 nm square with r = 80 nm gives many overlapping candidates; two frames.
       const auto truth = eval_test::uniform_points(seed, 1000 + trial, n_truth, 200, 2);
       const auto test = eval_test::uniform_points(seed, 5000 + trial, n_test, 200, 2);
-      const auto m = eval::match(truth, test, options(80, eval::MatchMethod::optimal, cost));
+      const auto m = eval::match(truth, test, options(80, eval::match_method::optimal, cost));
       check_valid(m, truth, test, 80);
       const BruteBest best = brute_force(truth, test, 80, cost);
       CHECK(m.tp() == best.pairs);
@@ -245,12 +245,12 @@ TEST_CASE("optimal beats or equals greedy on random data; both agree on well-sep
     const auto truth = eval_test::uniform_points(seed, trial, 400, 2000, 4);
     const auto test = eval_test::uniform_points(seed, 100 + trial, 400, 2000, 4);
     const auto opt = eval::match(truth, test, options(100));
-    const auto gre = eval::match(truth, test, options(100, eval::MatchMethod::greedy));
+    const auto gre = eval::match(truth, test, options(100, eval::match_method::greedy));
     check_valid(opt, truth, test, 100);
     check_valid(gre, truth, test, 100);
     CHECK(opt.tp() >= gre.tp());
     if (opt.tp() == gre.tp())
-      CHECK(opt.total_cost(eval::MatchCost::distance) <= gre.total_cost(eval::MatchCost::distance) + 1e-9);
+      CHECK(opt.total_cost(eval::match_cost::distance) <= gre.total_cost(eval::match_cost::distance) + 1e-9);
     strictly_better += opt.tp() > gre.tp();
   }
   CHECK(strictly_better > 0);  // at this density greedy does lose pairs
@@ -262,7 +262,7 @@ TEST_CASE("optimal beats or equals greedy on random data; both agree on well-sep
       for (int j = 0; j < 10; ++j) eval_test::add(truth, f, 1000.0 * i, 1000.0 * j);
   const auto test = eval_test::jittered(truth, 11, 10);  // |shift| > 50 nm has probability ~1e-6
   const auto opt = eval::match(truth, test, options(100));
-  const auto gre = eval::match(truth, test, options(100, eval::MatchMethod::greedy));
+  const auto gre = eval::match(truth, test, options(100, eval::match_method::greedy));
   REQUIRE(opt.tp() == truth.size());
   REQUIRE(gre.tp() == truth.size());
   for (std::size_t k = 0; k < opt.pairs.size(); ++k) {

@@ -9,12 +9,12 @@
 //
 // Two pairings of the candidate pairs of a frame are offered.
 //
-// MatchMethod::optimal (the default) solves, frame by frame, the lexicographic problem
+// match_method::optimal (the default) solves, frame by frame, the lexicographic problem
 //
 //     minimise ( number of unpaired ground-truth rows ,  Σ_pairs c(d) )
 //
 // i.e. among all one-to-one pairings of maximum cardinality it returns one of least total cost,
-// where c(d) = d (MatchCost::distance, the default) or d² (MatchCost::squared_distance, which
+// where c(d) = d (match_cost::distance, the default) or d² (match_cost::squared_distance, which
 // minimises the sum of squared errors that the RMSE reports). Maximum cardinality first means
 // the Jaccard index, recall and precision are the largest any one-to-one pairing within the
 // tolerance can give; the cost term then chooses between the equally large pairings. It is
@@ -27,7 +27,7 @@
 // optimal for the rows added so far (Jonker & Volgenant, Computing 38, 325 (1987); Kuhn 1955).
 // Ties between equally optimal pairings are broken deterministically by the search order.
 //
-// MatchMethod::greedy repeatedly takes the globally closest unpaired (truth, test) pair of the
+// match_method::greedy repeatedly takes the globally closest unpaired (truth, test) pair of the
 // frame within the tolerance (ties: lower truth row first, then lower test row). This is the
 // nearest-pair matching used by the SMLM challenge assessment tools; with symmetric distance
 // preferences it is also the stable (Gale–Shapley) matching that ThunderSTORM's performance
@@ -59,20 +59,20 @@
 
 namespace smlm::eval {
 
-enum class MatchMethod : std::uint8_t {
+enum class match_method : std::uint8_t {
   optimal,  ///< maximum cardinality, then least total cost (see above)
   greedy,   ///< repeatedly the closest remaining pair (SMLM challenge tools)
 };
 
-enum class MatchCost : std::uint8_t {
+enum class match_cost : std::uint8_t {
   distance,          ///< c(d) = d
   squared_distance,  ///< c(d) = d²
 };
 
 struct MatchOptions {
   double tolerance_nm = 50.0;        ///< lateral radius r (nm), > 0; pairs need d ≤ r
-  MatchMethod method = MatchMethod::optimal;
-  MatchCost cost = MatchCost::distance;
+  match_method method = match_method::optimal;
+  match_cost cost = match_cost::distance;
   double axial_tolerance_nm = 0.0;   ///< > 0: also |Δz| ≤ this, when both tables have z
 };
 
@@ -96,10 +96,10 @@ struct Matching {
   std::size_t fn() const noexcept { return truth_count - pairs.size(); }
   std::size_t fp() const noexcept { return test_count - pairs.size(); }
   /// Σ c(d) over the pairs, the second term of the optimal objective.
-  double total_cost(MatchCost cost) const noexcept {
+  double total_cost(match_cost cost) const noexcept {
     double sum = 0;
     for (const MatchedPair& p : pairs)
-      sum += cost == MatchCost::distance ? p.distance_nm : p.distance_nm * p.distance_nm;
+      sum += cost == match_cost::distance ? p.distance_nm : p.distance_nm * p.distance_nm;
     return sum;
   }
 };
@@ -162,7 +162,7 @@ class Matcher {
                    bool use_z, detail::RowSpan truth_rows, detail::RowSpan test_rows, Matching& out) {
     find_candidates(truth, test, options, use_z, truth_rows, test_rows);
     if (candidates_.empty()) return;
-    if (options.method == MatchMethod::greedy)
+    if (options.method == match_method::greedy)
       assign_greedy(truth_rows.size, test_rows.size);
     else
       assign_optimal(truth_rows.size, test_rows.size);
@@ -193,7 +193,7 @@ class Matcher {
           const std::size_t tr = truth_rows[i], te = test_rows[j];
           if (use_z && !(std::abs(test.z_nm[te] - truth.z_nm[tr]) <= options.axial_tolerance_nm)) return;
           for (; next_row <= i; ++next_row) row_begin_[next_row] = candidates_.size();
-          const double cost = options.cost == MatchCost::distance ? std::sqrt(d2) : d2;
+          const double cost = options.cost == match_cost::distance ? std::sqrt(d2) : d2;
           candidates_.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j), cost});
         });
     for (; next_row <= truth_rows.size; ++next_row) row_begin_[next_row] = candidates_.size();
