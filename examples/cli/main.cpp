@@ -10,7 +10,9 @@
 
 #include "cli_common.hpp"
 #include "demo_command.hpp"
+#include "evaluate_command.hpp"
 #include "info_command.hpp"
+#include "render_command.hpp"
 
 namespace {
 /// Errors are printed on exactly one line.
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
   int exit_code = 1;
   smlm::cli::register_demo(app, exit_code);
   smlm::cli::register_info(app, exit_code);
+  smlm::cli::register_evaluate(app, exit_code);
+  smlm::cli::register_render(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
