@@ -12,7 +12,9 @@
 // pixels are a precondition violation (SMLM_ASSERT).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <limits>
 
 #include <smlm/core/config.hpp>
@@ -24,10 +26,20 @@ template <class T>
 double nmse_projected(ConstImageView<T> reference, ConstImageView<T> estimate) SMLM_NOEXCEPT {
   SMLM_ASSERT(reference.rows() == estimate.rows() && reference.cols() == estimate.cols(),
               "eval::nmse_projected: images must have the same size");
-  SMLM_ASSERT(reference.allFinite() && estimate.allFinite(), "eval::nmse_projected: non-finite pixel");
   if (reference.size() == 0) return 0.0;
-  const double r_lo = static_cast<double>(reference.minCoeff()), r_hi = static_cast<double>(reference.maxCoeff());
-  const double e_lo = static_cast<double>(estimate.minCoeff()), e_hi = static_cast<double>(estimate.maxCoeff());
+  double r_lo = static_cast<double>(reference(0, 0)), r_hi = r_lo;
+  double e_lo = static_cast<double>(estimate(0, 0)), e_hi = e_lo;
+  bool finite = true;
+  for (std::ptrdiff_t y = 0; y < reference.rows(); ++y)
+    for (std::ptrdiff_t x = 0; x < reference.cols(); ++x) {
+      const auto r = static_cast<double>(reference(y, x)), e = static_cast<double>(estimate(y, x));
+      finite = finite && std::isfinite(r) && std::isfinite(e);
+      r_lo = std::min(r_lo, r);
+      r_hi = std::max(r_hi, r);
+      e_lo = std::min(e_lo, e);
+      e_hi = std::max(e_hi, e);
+    }
+  SMLM_ASSERT(finite, "eval::nmse_projected: non-finite pixel");
   const double r_scale = r_hi > r_lo ? 1.0 / (r_hi - r_lo) : 0.0;
   const double e_scale = e_hi > e_lo ? 1.0 / (e_hi - e_lo) : 0.0;
   double error = 0, power = 0;
