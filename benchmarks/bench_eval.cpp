@@ -10,6 +10,7 @@
 #include <smlm/core/distributions.hpp>
 #include <smlm/core/rng.hpp>
 #include <smlm/eval/detection_metrics.hpp>
+#include <smlm/eval/frc.hpp>
 #include <smlm/eval/match.hpp>
 #include <smlm/eval/nearest_neighbour.hpp>
 
@@ -71,8 +72,22 @@ void BM_nearest_neighbour(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(d.truth.size()));
 }
 
+/// FRC of two n × n images (two 2D FFTs and the ring sums); items = pixels per image.
+void BM_frc(benchmark::State& state) {
+  const auto n = static_cast<Eigen::Index>(state.range(0));
+  smlm::Philox4x32 rng(5, 0, smlm::rng_purpose::user);
+  smlm::Image<float> a(n, n), b(n, n);
+  for (Eigen::Index i = 0; i < a.size(); ++i) {
+    a.data()[i] = smlm::uniform01<float>(rng);
+    b.data()[i] = smlm::uniform01<float>(rng);
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(smlm::eval::fourier_ring_correlation(a, b, 10.0).resolution_nm);
+  state.SetItemsProcessed(state.iterations() * n * n);
+}
+
 }  // namespace
 
+BENCHMARK(BM_frc)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_match_optimal)->Arg(50)->Arg(100)->Arg(250)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_match_greedy)->Arg(50)->Arg(100)->Arg(250)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_nearest_neighbour)->Unit(benchmark::kMillisecond);
