@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "demo_command.hpp"
 #include "evaluate_command.hpp"
+#include "frc_command.hpp"
 #include "info_command.hpp"
 #include "render_command.hpp"
 
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_info(app, exit_code);
   smlm::cli::register_evaluate(app, exit_code);
   smlm::cli::register_render(app, exit_code);
+  smlm::cli::register_frc(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

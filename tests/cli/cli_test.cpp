@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,8 @@
 #include <vector>
 #include <sys/wait.h>
 
+#include <smlm/core/distributions.hpp>
+#include <smlm/core/rng.hpp>
 #include <smlm/io/csv.hpp>
 #include <smlm/io/tiff_reader.hpp>
 
@@ -246,4 +249,44 @@ TEST_CASE("render: PNG and TIFF of the ground truth; the histogram TIFF holds ev
   REQUIRE(reader2->read_frame(0, image).ok());
   CHECK(image.sum() == doctest::Approx(4956.0).epsilon(0.01));
   CHECK(image.sum() < 4956.0);
+}
+
+TEST_CASE("frc: two independent 10 nm jitters of every molecule resolve at 2πσ/√ln 7") {
+  // Each molecule of the ground truth appears in frames 2f−1 and 2f, each time shifted by
+  // N(0, σ²) per axis, so the odd/even halves hold every molecule once with independent errors.
+  // For random positions FRC(f) = exp(−4π² σ² f²), which is 1/7 at 1/f = 2πσ/√ln 7; binning into
+  // p = 5 nm pixels adds p²/12 to σ² (45.5 nm in all). The ring estimate is noisy at the ~2 %
+  // level here (≈ 900 frequencies per ring, 7-ring smoothing); tolerance 8 %.
+  auto truth = smlm::io::read_localizations_csv(truth_csv);
+  REQUIRE(truth);
+  smlm::LocalizationTable twice;
+  smlm::Philox4x32 rng(99, 0, smlm::rng_purpose::user);
+  for (std::size_t i = 0; i < truth->size(); ++i)
+    for (int k = 0; k < 2; ++k) {
+      twice.frame.push_back(2 * truth->frame[i] - 1 + k);
+      twice.x_nm.push_back(truth->x_nm[i] + smlm::normal(rng, 0.0, 10.0));
+      twice.y_nm.push_back(truth->y_nm[i] + smlm::normal(rng, 0.0, 10.0));
+    }
+  const std::string path = tmp_dir + "/cli_frc_twice.csv", curve = tmp_dir + "/cli_frc_curve.csv";
+  REQUIRE(smlm::io::write_localizations_csv(path, twice).ok());
+  auto r = run_smlm("frc " + path + " --pixel-nm 5 --csv " + curve);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(lines(r.output) == 1);
+  CHECK(field(r.output, "crossed") == 1);
+  CHECK(r.output.find("halves=4956,4956 split=frames") != std::string::npos);
+  const double expected = 2 * M_PI * std::sqrt(100.0 + 25.0 / 12) / std::sqrt(std::log(7.0));
+  CHECK(field(r.output, "resolution_nm") == doctest::Approx(expected).epsilon(0.08));
+  std::ifstream in(curve);
+  std::string header;
+  std::getline(in, header);
+  CHECK(header == "\"frequency [1/nm]\",\"frc\",\"ring pixels\"");
+  // Bad input: one line, non-zero.
+  for (const std::string& args : {"frc " + tmp_dir + "/missing.csv", "frc " + path + " --pixel-nm 0",
+                                  "frc " + path + " --split halves"}) {
+    CAPTURE(args);
+    auto bad = run_smlm(args);
+    CHECK(bad.exit_code != 0);
+    CHECK(lines(bad.output) == 1);
+  }
 }

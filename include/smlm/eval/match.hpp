@@ -43,6 +43,7 @@
 //
 // Memory: a Matcher keeps its scratch buffers between calls; once they have grown to the largest
 // frame seen, matching further tables of that size allocates nothing but the output pairs.
+// (Growing a buffer may throw std::bad_alloc, which is why match() is not noexcept.)
 #pragma once
 
 #include <algorithm>
@@ -136,7 +137,7 @@ class Matcher {
   /// vector is reused). Preconditions (SMLM_ASSERT): both tables consistent(), fewer than 2^32
   /// rows each, tolerance_nm > 0 and finite, axial_tolerance_nm ≥ 0.
   void match(const LocalizationTable& truth, const LocalizationTable& test, const MatchOptions& options,
-             Matching& out) SMLM_NOEXCEPT {
+             Matching& out) {
     SMLM_ASSERT(truth.consistent() && test.consistent(), "eval::match: a table has columns of different lengths");
     SMLM_ASSERT(std::isfinite(options.tolerance_nm) && options.tolerance_nm > 0,
                 "eval::match: tolerance_nm must be finite and > 0");
@@ -324,7 +325,7 @@ class Matcher {
 
 /// One-shot convenience: a fresh Matcher, the result returned by value.
 inline Matching match(const LocalizationTable& truth, const LocalizationTable& test,
-                      const MatchOptions& options = {}) SMLM_NOEXCEPT {
+                      const MatchOptions& options = {}) {
   Matching out;
   Matcher matcher;
   matcher.match(truth, test, options, out);

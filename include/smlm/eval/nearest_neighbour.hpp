@@ -25,7 +25,7 @@ namespace smlm::eval {
 /// One distance per row of `from` (same order), as described above. Precondition
 /// (SMLM_ASSERT): both tables consistent(), max_distance_nm finite and > 0.
 inline std::vector<double> nearest_neighbour_distances(const LocalizationTable& from, const LocalizationTable& to,
-                                                       double max_distance_nm) SMLM_NOEXCEPT {
+                                                       double max_distance_nm) {
   SMLM_ASSERT(from.consistent() && to.consistent(), "eval::nearest_neighbour_distances: inconsistent table");
   SMLM_ASSERT(std::isfinite(max_distance_nm) && max_distance_nm > 0,
               "eval::nearest_neighbour_distances: max_distance_nm must be finite and > 0");
