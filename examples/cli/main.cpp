@@ -11,8 +11,11 @@
 #include "calibrate_command.hpp"
 #include "cli_common.hpp"
 #include "demo_command.hpp"
+#include "evaluate_command.hpp"
+#include "frc_command.hpp"
 #include "info_command.hpp"
 #include "simulate_command.hpp"
+#include "render_command.hpp"
 
 namespace {
 /// Errors are printed on exactly one line.
@@ -33,6 +36,9 @@ int main(int argc, char** argv) {
   smlm::cli::register_info(app, exit_code);
   smlm::cli::register_simulate(app, exit_code);
   smlm::cli::register_calibrate(app, exit_code);
+  smlm::cli::register_evaluate(app, exit_code);
+  smlm::cli::register_render(app, exit_code);
+  smlm::cli::register_frc(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
