@@ -1,0 +1,55 @@
+// Shared helpers of the `smlm` CLI tests: run the built tool, count lines, read fields.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+#include <sys/wait.h>
+
+namespace smlm::cli_test {
+
+struct Run {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+inline Run run_smlm(const std::string& args) {
+  const std::string command = std::string(SMLM_CLI_PATH) + " " + args + " 2>&1";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0;) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+inline int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+inline const std::string data_dir = SMLM_SHARED_DATA_DIR;
+inline const std::string tmp_dir = SMLM_TEST_TMP_DIR;
+inline const std::string truth_csv = data_dir + "/thunderstorm_sim_20frames_positions.csv";
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// The value after "key=" in a line of key=value fields (a field at the start or after a space).
+inline double field(const std::string& line, const std::string& key) {
+  const auto spaced = line.find(" " + key + "=");
+  const auto at = spaced != std::string::npos ? spaced + 1 : line.find(key + "=");
+  REQUIRE(at != std::string::npos);
+  return std::stod(line.substr(at + key.size() + 1));
+}
+inline std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = s.find('\n', start)) != std::string::npos; start = nl + 1) out.push_back(s.substr(start, nl - start));
+  return out;
+}
+
+}  // namespace smlm::cli_test

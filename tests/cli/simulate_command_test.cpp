@@ -1,0 +1,149 @@
+// `smlm simulate`: the stack and truth it writes, reproducibility, bad values.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+#include <sys/wait.h>
+
+#include <smlm/camera/emccd.hpp>
+#include <smlm/core/distributions.hpp>
+#include <smlm/core/rng.hpp>
+#include <smlm/io/csv.hpp>
+#include <smlm/io/tiff_reader.hpp>
+#include <smlm/io/tiff_writer.hpp>
+
+#include "cli_run.hpp"
+
+using namespace smlm::cli_test;
+
+TEST_CASE("simulate writes a 16-bit stack and a truth table that agree") {
+  const std::string tif = tmp_dir + "/sim_cli.tif", csv = tmp_dir + "/sim_cli.csv";
+  // Ideal camera without background: every count is a photon of a listed emitter (minus what
+  // falls outside the 32x32 frame from emitters near its edge, < 10 % here).
+  auto r = run_smlm("simulate -o " + tif + " --truth " + csv +
+                    " --frames 12 --size 32 --density 3 --photons 1000:1500 --background 0 --camera ideal --seed 7");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto reader = smlm::io::TiffReader::open(tif);
+  REQUIRE(reader);
+  CHECK(reader->frames() == 12);
+  CHECK(reader->width() == 32);
+  CHECK(reader->height() == 32);
+  CHECK(reader->info().type == smlm::io::pixel_type::u16);
+  double counts = 0;
+  smlm::Image<double> frame;
+  for (std::ptrdiff_t f = 0; f < 12; ++f) {
+    REQUIRE(reader->read_frame(f, frame).ok());
+    CHECK(frame.minCoeff() >= 0);
+    counts += frame.sum();
+  }
+  auto truth = smlm::io::read_localizations_csv(csv);
+  REQUIRE(truth);
+  CHECK(r.output.find("emitters=" + std::to_string(truth->size())) != std::string::npos);
+  // 3 on per µm² per frame over 10.24 µm²: about 31 per frame (Poisson), so 12 frames give 370 ± 80.
+  CHECK(truth->size() > 250);
+  CHECK(truth->size() < 500);
+  double photons = 0;
+  for (std::size_t i = 0; i < truth->size(); ++i) {
+    CHECK(truth->frame[i] >= 1);
+    CHECK(truth->frame[i] <= 12);
+    CHECK(truth->x_nm[i] >= 0);
+    CHECK(truth->x_nm[i] < 3200);
+    CHECK(truth->y_nm[i] >= 0);
+    CHECK(truth->y_nm[i] < 3200);
+    CHECK(truth->intensity_photons[i] >= 1000);
+    CHECK(truth->intensity_photons[i] <= 1500);
+    CHECK(truth->sigma_nm[i] == 110);
+    photons += truth->intensity_photons[i];
+  }
+  CHECK(counts <= photons * 1.01);
+  CHECK(counts >= photons * 0.9);
+}
+
+TEST_CASE("simulate is reproducible: same seed, same files on 1 or 2 threads") {
+  const std::string base = tmp_dir + "/sim_rep";
+  const std::string args = " --frames 6 --size 24 --structure filaments --density 2 --seed 11";
+  REQUIRE(run_smlm("simulate -o " + base + "1.tif --truth " + base + "1.csv --threads 1" + args).exit_code == 0);
+  REQUIRE(run_smlm("simulate -o " + base + "2.tif --truth " + base + "2.csv --threads 2" + args).exit_code == 0);
+  CHECK(slurp(base + "1.tif") == slurp(base + "2.tif"));
+  CHECK(slurp(base + "1.csv") == slurp(base + "2.csv"));
+  REQUIRE(run_smlm("simulate -o " + base + "3.tif --truth " + base + "3.csv --seed 12 --frames 6 --size 24 --structure filaments --density 2").exit_code == 0);
+  CHECK(slurp(base + "1.tif") != slurp(base + "3.tif"));
+}
+
+TEST_CASE("simulate: every structure and camera runs") {
+  for (const char* structure : {"uniform", "filaments", "rings", "stripes"}) {
+    for (const char* cam : {"ideal", "emccd", "scmos"}) {
+      CAPTURE(structure);
+      CAPTURE(cam);
+      const std::string tif = tmp_dir + "/sim_all.tif", csv = tmp_dir + "/sim_all.csv";
+      auto r = run_smlm("simulate -o " + tif + " --truth " + csv + " --frames 3 --size 40 --density 4 --structure " +
+                        structure + " --camera " + cam);
+      INFO(r.output);
+      CHECK(r.exit_code == 0);
+      auto truth = smlm::io::read_localizations_csv(csv);
+      REQUIRE(truth);
+      CHECK(!truth->empty());
+    }
+  }
+}
+
+TEST_CASE("simulate: bad values exit 2 naming flag and value; unavailable parts exit 1") {
+  const std::string out = " -o " + tmp_dir + "/sim_bad.tif --truth " + tmp_dir + "/sim_bad.csv";
+  struct Case {
+    const char* args;
+    const char* flag;
+    const char* value;
+    int code;
+  };
+  for (const Case c : {Case{"--density -1", "--density", "-1", 2}, Case{"--photons 3000:2000", "--photons", "3000:2000", 2},
+                       Case{"--size 0", "--size", "0", 2}, Case{"--structure spirals", "--structure", "spirals", 2},
+                       Case{"--photons many", "--photons", "many", 2}, Case{"--camera film", "--camera", "film", 2},
+                       Case{"--sigma-nm 0", "--sigma-nm", "0", 2}, Case{"--frames 0", "--frames", "0", 2},
+                       Case{"--camera cmos-phone", "--camera cmos-phone", "not available", 1},
+                       Case{"--quality 30", "--quality 30", "not available", 1}}) {
+    CAPTURE(c.args);
+    auto r = run_smlm("simulate" + out + " " + c.args);
+    CHECK(r.exit_code == c.code);
+    CHECK(lines(r.output) == 1);
+    CHECK(r.output.find(c.flag) != std::string::npos);
+    CHECK(r.output.find(c.value) != std::string::npos);
+  }
+  auto missing = run_smlm("simulate -o " + tmp_dir + "/x.tif");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("--truth") != std::string::npos);
+}
+
+TEST_CASE("simulate --structure mask puts labels only where the mask image is non-zero") {
+  // A 2x2 mask with weight only in the lower-right cell: every truth row lies in that quarter.
+  const std::string mask = tmp_dir + "/sim_mask.tif";
+  {
+    smlm::Stack<float> m(1, 2, 2, 0.0f);
+    m(0, 1, 1) = 1;
+    REQUIRE(smlm::io::write_tiff_stack(mask, m, smlm::io::pixel_type::f32).ok());
+  }
+  const std::string out = " -o " + tmp_dir + "/sim_mask_out.tif --truth " + tmp_dir + "/sim_mask_out.csv";
+  auto r = run_smlm("simulate" + out + " --frames 5 --size 32 --density 4 --structure mask --mask " + mask);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto truth = smlm::io::read_localizations_csv(tmp_dir + "/sim_mask_out.csv");
+  REQUIRE(truth);
+  CHECK(truth->size() > 20);
+  for (std::size_t i = 0; i < truth->size(); ++i) {
+    CHECK(truth->x_nm[i] >= 1600);
+    CHECK(truth->y_nm[i] >= 1600);
+  }
+  auto missing = run_smlm("simulate" + out + " --structure mask");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.output.find("--mask") != std::string::npos);
+  auto zero = run_smlm("simulate" + out + " --structure mask --mask " + tmp_dir + "/does-not-exist.tif");
+  CHECK(zero.exit_code == 1);
+  CHECK(lines(zero.output) == 1);
+  CHECK(zero.output.find("does-not-exist.tif") != std::string::npos);
+}
