@@ -69,12 +69,12 @@ inline void deblock_segment_ref(std::uint8_t* q0, std::ptrdiff_t across, std::pt
       if (ap < beta) {
         int d = (p2 + ((p0 + q0v + 1) >> 1) - (p1 * 2)) >> 1;
         d = d < -tc0 ? -tc0 : (d > tc0 ? tc0 : d);
-        s[-2 * across] = static_cast<std::uint8_t>(p1 + d);
+        s[-2 * across] = clip_pixel(p1 + d);
       }
       if (aq < beta) {
         int d = (q2 + ((p0 + q0v + 1) >> 1) - (q1 * 2)) >> 1;
         d = d < -tc0 ? -tc0 : (d > tc0 ? tc0 : d);
-        s[across] = static_cast<std::uint8_t>(q1 + d);
+        s[across] = clip_pixel(q1 + d);
       }
     } else {
       const int p3 = s[-4 * across], q3 = s[3 * across];

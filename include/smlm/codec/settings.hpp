@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 
 #include <smlm/codec/quant.hpp>
 #include <smlm/core/image.hpp>
@@ -92,12 +94,24 @@ struct VideoConversion {
     for (Eigen::Index y = 0; y < in.rows(); ++y)
       for (Eigen::Index x = 0; x < in.cols(); ++x) out(y, x) = to_video(static_cast<double>(in(y, x)));
   }
-  /// Converts a video frame back to ADU; `out` must have the size of `in`.
+  /// Converts a video frame back to ADU (integer T: rounded half up and clipped to T); `out`
+  /// must have the size of `in`.
   template <class T>
   void to_adu(const ConstImageView<std::uint8_t>& in, ImageView<T> out) const SMLM_NOEXCEPT {
     SMLM_ASSERT(in.rows() == out.rows() && in.cols() == out.cols(), "VideoConversion::to_adu: sizes differ");
     for (Eigen::Index y = 0; y < in.rows(); ++y)
-      for (Eigen::Index x = 0; x < in.cols(); ++x) out(y, x) = static_cast<T>(to_adu(in(y, x)));
+      for (Eigen::Index x = 0; x < in.cols(); ++x) {
+        const double adu = to_adu(in(y, x));
+        if constexpr (std::is_integral_v<T>) {
+          // Round half up and clip to T's range (a uint16 camera frame comes back as uint16).
+          const double r = std::floor(adu + 0.5);
+          const double low = static_cast<double>(std::numeric_limits<T>::min());
+          const double high = static_cast<double>(std::numeric_limits<T>::max());
+          out(y, x) = static_cast<T>(r < low ? low : (r > high ? high : r));
+        } else {
+          out(y, x) = static_cast<T>(adu);
+        }
+      }
   }
 };
 
