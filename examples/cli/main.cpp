@@ -9,6 +9,7 @@
 #include <smlm/core/config.hpp>
 
 #include "cli_common.hpp"
+#include "codec_command.hpp"
 #include "demo_command.hpp"
 #include "info_command.hpp"
 
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   int exit_code = 1;
   smlm::cli::register_demo(app, exit_code);
   smlm::cli::register_info(app, exit_code);
+  smlm::cli::register_codec(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
