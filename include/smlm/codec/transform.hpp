@@ -235,9 +235,12 @@ inline void forward_4x4(std::span<const std::int16_t, 16> residual,
                         std::span<std::int16_t, 16> coefficients) noexcept {
   SMLM_CODEC_TRANSFORM_SIMD(forward_4x4)(residual, coefficients);
 }
+/// The reference, even where inverse_4x4_simd is built: GCC 12 -O3 -march=native vectorizes the
+/// reference's two passes by itself, and bench_codec measured it faster (1.7 against 2.3 µs per
+/// 256 blocks, docs/performance.md). Both stay bit-exact twins (tests/codec/simd_test.cpp).
 inline void inverse_4x4(std::span<const std::int16_t, 16> coefficients,
                         std::span<std::int16_t, 16> residual) noexcept {
-  SMLM_CODEC_TRANSFORM_SIMD(inverse_4x4)(coefficients, residual);
+  inverse_4x4_ref(coefficients, residual);
 }
 inline void forward_hadamard_4x4(std::span<const std::int16_t, 16> dc,
                                  std::span<std::int16_t, 16> coefficients) noexcept {
