@@ -2,9 +2,9 @@
 //
 // Every syntax element is range-checked before use, every read is bounds-checked (bit_reader),
 // and a failure returns a Status that names the frame, the macroblock, the byte, the field and its
-// value; the decoder then stays unusable until the next I-frame only in the sense that its
-// reference is whatever was decoded — callers normally stop at the first error. No input makes it
-// read outside the span it is given, allocate, or loop without consuming bits.
+// value. After an error the decoder's reference picture is whatever was constructed so far;
+// callers normally stop at the first error. No input makes it read outside the span it is given,
+// allocate after construction (except for an error message), or loop without consuming bits.
 #pragma once
 
 #include <array>
