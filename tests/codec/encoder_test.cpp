@@ -6,6 +6,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
+
 namespace codec = smlm::codec;
 using codec_test::Frame;
 
@@ -126,4 +130,25 @@ TEST_CASE("encoder: settings are validated") {
   s.gop = 0;
   CHECK(!codec::Encoder::create(s, 16, 16).has_value());
   CHECK(codec::Encoder::create(codec::Settings{}, 0, 16).message().find("frame size 0x16") != std::string::npos);
+}
+
+TEST_CASE("encoder: block edges in the decoded frame sit where the grid offset puts them") {
+  // A smooth frame coded at a high QP: the largest mean horizontal step falls between picture
+  // columns 4k − 1 and 4k, i.e. at frame columns x with (x + dx) % 4 == 0.
+  Frame frame(32, 64);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 64; ++x)
+      frame(y, x) = static_cast<std::uint8_t>(60 + 2 * x + 20 * std::sin(0.21 * x + 0.13 * y) + y);
+  for (const int dx : {0, 1, 2, 3, 6}) {
+    CAPTURE(dx);
+    codec::Settings s;
+    s.qp = 44;
+    s.gop = 1;
+    s.grid_dx = dx;
+    const Frame decoded = codec_test::round_trip({frame}, s).decoded.front();
+    std::array<double, 4> step{};
+    for (int y = 0; y < 32; ++y)
+      for (int x = 1; x < 64; ++x) step[(x + dx) % 4] += std::abs(int{decoded(y, x)} - int{decoded(y, x - 1)});
+    CHECK(std::max_element(step.begin(), step.end()) - step.begin() == 0);
+  }
 }
