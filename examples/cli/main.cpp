@@ -10,6 +10,7 @@
 
 #include "calibrate_command.hpp"
 #include "cli_common.hpp"
+#include "codec_command.hpp"
 #include "demo_command.hpp"
 #include "evaluate_command.hpp"
 #include "frc_command.hpp"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_evaluate(app, exit_code);
   smlm::cli::register_render(app, exit_code);
   smlm::cli::register_frc(app, exit_code);
+  smlm::cli::register_codec(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

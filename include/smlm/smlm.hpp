@@ -24,6 +24,13 @@
 #include <smlm/codec/scan.hpp>
 #include <smlm/codec/sad.hpp>
 #include <smlm/codec/bitstream.hpp>
+#include <smlm/codec/intra.hpp>
+#include <smlm/codec/macroblock.hpp>
+#include <smlm/codec/deblock.hpp>
+#include <smlm/codec/settings.hpp>
+#include <smlm/codec/stream.hpp>
+#include <smlm/codec/encoder.hpp>
+#include <smlm/codec/decoder.hpp>
 #include <smlm/camera/camera.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/emccd.hpp>

@@ -39,6 +39,10 @@
 #include <smlm/codec/block.hpp>
 #include <smlm/core/config.hpp>
 
+#if !defined(SMLM_NO_SIMD)
+#include <smlm/codec/detail/simd.hpp>
+#endif
+
 namespace smlm::codec {
 
 inline constexpr int qp_min = 0;
@@ -170,21 +174,94 @@ inline void dequantize_dc_4x4_ref(std::span<const std::int16_t, 16> f, std::span
   }
 }
 
+#if !defined(SMLM_NO_SIMD)
+// SIMD versions: the same int32 formulas lane-wise over the default architecture's int32 batch
+// (16 / size batches per block), so they agree with the references bit for bit on every input.
+namespace detail {
+
+/// level = sign(y)·((|y|·mf + offset) >> shift) for 16 values; returns the non-zero count.
+inline int quantize_lanes(const std::int16_t* coefficients, const std::int32_t* mf, std::int32_t offset, int shift,
+                          std::int16_t* levels) noexcept {
+  int nonzero = 0;
+  alignas(64) std::int32_t out[16];
+  for (int k = 0; k < 16; k += static_cast<int>(wide::size)) {
+    const wide y = wide::load_unaligned(coefficients + k);
+    const wide magnitude = (xsimd::abs(y) * wide::load_unaligned(mf + k) + wide(offset)) >> shift;
+    xsimd::select(y < wide(0), -magnitude, magnitude).store_aligned(out + k);
+    nonzero += xsimd::hadd(xsimd::select(magnitude != wide(0), wide(1), wide(0)));
+  }
+  for (int k = 0; k < 16; ++k) levels[k] = static_cast<std::int16_t>(out[k]);
+  return nonzero;
+}
+
+/// Saturate16(up ? product << up_shift : (product + round) >> down_shift) for 16 values.
+inline void scale_lanes(const std::int16_t* levels, const std::int32_t* scale, bool up, int up_shift,
+                        std::int32_t round, int down_shift, std::int16_t* coefficients) noexcept {
+  alignas(64) std::int32_t out[16];
+  for (int k = 0; k < 16; k += static_cast<int>(wide::size)) {
+    const wide product = wide::load_unaligned(levels + k) * wide::load_unaligned(scale + k);
+    const wide d = up ? product << up_shift : (product + wide(round)) >> down_shift;
+    xsimd::min(xsimd::max(d, wide(-32768)), wide(32767)).store_aligned(out + k);
+  }
+  for (int k = 0; k < 16; ++k) coefficients[k] = static_cast<std::int16_t>(out[k]);
+}
+
+}  // namespace detail
+
+inline int quantize_4x4_simd(std::span<const std::int16_t, 16> coefficients, std::span<std::int16_t, 16> levels,
+                             int qp, quant_mode mode) SMLM_NOEXCEPT {
+  SMLM_ASSERT(qp >= qp_min && qp <= qp_max, "quantize_4x4: QP must be in [0, 51]");
+  return detail::quantize_lanes(coefficients.data(), quant_mf_4x4[qp % 6].data(), quant_offset(qp, mode),
+                                quant_shift(qp), levels.data());
+}
+inline int quantize_dc_4x4_simd(std::span<const std::int16_t, 16> coefficients, std::span<std::int16_t, 16> levels,
+                                int qp, quant_mode mode) SMLM_NOEXCEPT {
+  SMLM_ASSERT(qp >= qp_min && qp <= qp_max, "quantize_dc_4x4: QP must be in [0, 51]");
+  std::array<std::int32_t, 16> mf{};
+  mf.fill(quant_mf[qp % 6][0]);
+  return detail::quantize_lanes(coefficients.data(), mf.data(), 2 * quant_offset(qp, mode), quant_shift(qp) + 1,
+                                levels.data());
+}
+inline void dequantize_4x4_simd(std::span<const std::int16_t, 16> levels, std::span<std::int16_t, 16> coefficients,
+                                int qp) SMLM_NOEXCEPT {
+  SMLM_ASSERT(qp >= qp_min && qp <= qp_max, "dequantize_4x4: QP must be in [0, 51]");
+  const int qp_per = qp / 6;
+  const bool up = qp >= 24;
+  detail::scale_lanes(levels.data(), level_scale_4x4[qp % 6].data(), up, up ? qp_per - 4 : 0,
+                      up ? 0 : std::int32_t{1} << (3 - qp_per), up ? 0 : 4 - qp_per, coefficients.data());
+}
+inline void dequantize_dc_4x4_simd(std::span<const std::int16_t, 16> f, std::span<std::int16_t, 16> dc,
+                                   int qp) SMLM_NOEXCEPT {
+  SMLM_ASSERT(qp >= qp_min && qp <= qp_max, "dequantize_dc_4x4: QP must be in [0, 51]");
+  std::array<std::int32_t, 16> scale{};
+  scale.fill(level_scale_4x4[qp % 6][0]);
+  const int qp_per = qp / 6;
+  const bool up = qp >= 36;
+  detail::scale_lanes(f.data(), scale.data(), up, up ? qp_per - 6 : 0, up ? 0 : std::int32_t{1} << (5 - qp_per),
+                      up ? 0 : 6 - qp_per, dc.data());
+}
+#define SMLM_CODEC_QUANT_SIMD(name) name##_simd
+#else
+#define SMLM_CODEC_QUANT_SIMD(name) name##_ref
+#endif
+
+/// What the codec calls: the SIMD version where it is built, else the reference.
 inline int quantize_4x4(std::span<const std::int16_t, 16> coefficients, std::span<std::int16_t, 16> levels,
                         int qp, quant_mode mode) SMLM_NOEXCEPT {
-  return quantize_4x4_ref(coefficients, levels, qp, mode);
+  return SMLM_CODEC_QUANT_SIMD(quantize_4x4)(coefficients, levels, qp, mode);
 }
 inline int quantize_dc_4x4(std::span<const std::int16_t, 16> coefficients, std::span<std::int16_t, 16> levels,
                            int qp, quant_mode mode) SMLM_NOEXCEPT {
-  return quantize_dc_4x4_ref(coefficients, levels, qp, mode);
+  return SMLM_CODEC_QUANT_SIMD(quantize_dc_4x4)(coefficients, levels, qp, mode);
 }
 inline void dequantize_4x4(std::span<const std::int16_t, 16> levels, std::span<std::int16_t, 16> coefficients,
                            int qp) SMLM_NOEXCEPT {
-  dequantize_4x4_ref(levels, coefficients, qp);
+  SMLM_CODEC_QUANT_SIMD(dequantize_4x4)(levels, coefficients, qp);
 }
 inline void dequantize_dc_4x4(std::span<const std::int16_t, 16> f, std::span<std::int16_t, 16> dc,
                               int qp) SMLM_NOEXCEPT {
-  dequantize_dc_4x4_ref(f, dc, qp);
+  SMLM_CODEC_QUANT_SIMD(dequantize_dc_4x4)(f, dc, qp);
 }
+#undef SMLM_CODEC_QUANT_SIMD
 
 }  // namespace smlm::codec

@@ -1,0 +1,128 @@
+// Codec throughput, one thread: encode and decode of 8-frame microscopy-like sequences
+// (codec_frames.hpp) at 128 × 128 and 512 × 512, I-only (GOP 1) and GOP 8 (one I-frame, seven
+// P-frames, zero motion), QP 26. Counter Mpix/s = frame samples coded per second / 10^6.
+// Kernel-level figures (SIMD vs reference) are in BM_kernel_*.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <vector>
+
+#include <smlm/codec/decoder.hpp>
+#include <smlm/codec/encoder.hpp>
+
+#include "codec_frames.hpp"
+
+namespace {
+
+namespace codec = smlm::codec;
+constexpr int sequence = 8;
+
+codec::Settings settings_for(int gop) {
+  codec::Settings s;
+  s.qp = 26;
+  s.gop = gop;
+  return s;
+}
+
+void set_rate(benchmark::State& state, int size) {
+  state.counters["Mpix/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * sequence * size * size / 1e6,
+                                                benchmark::Counter::kIsRate);
+}
+
+void BM_encode(benchmark::State& state) {
+  const int size = static_cast<int>(state.range(0)), gop = static_cast<int>(state.range(1));
+  const auto frames = smlm_bench::microscopy_frames(size, size, sequence);
+  std::vector<std::uint8_t> stream;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    auto encoder = codec::Encoder::create(settings_for(gop), size, size, sequence);
+    stream.clear();
+    encoder->write_header(stream);
+    for (const auto& f : frames) encoder->encode_frame(smlm::const_view(f), stream);
+    bytes = stream.size();
+    benchmark::DoNotOptimize(stream.data());
+  }
+  set_rate(state, size);
+  state.counters["bpp"] = 8.0 * static_cast<double>(bytes) / (sequence * size * size);
+}
+
+void BM_decode(benchmark::State& state) {
+  const int size = static_cast<int>(state.range(0)), gop = static_cast<int>(state.range(1));
+  const auto frames = smlm_bench::microscopy_frames(size, size, sequence);
+  std::vector<std::uint8_t> stream;
+  auto encoder = codec::Encoder::create(settings_for(gop), size, size, sequence);
+  encoder->write_header(stream);
+  for (const auto& f : frames) encoder->encode_frame(smlm::const_view(f), stream);
+  const auto header = codec::read_stream_header(stream);
+  smlm::Image<std::uint8_t> out(size, size);
+  for (auto _ : state) {
+    codec::Decoder decoder(*header);
+    std::size_t offset = header->size_bytes;
+    for (int f = 0; f < sequence; ++f) {
+      auto used = decoder.decode_frame(std::span(stream).subspan(offset), smlm::make_view(out), offset);
+      if (!used) {
+        state.SkipWithError(used.message().c_str());
+        return;
+      }
+      offset += *used;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_rate(state, size);
+}
+
+BENCHMARK(BM_encode)->ArgNames({"size", "gop"})->Args({128, 1})->Args({128, 8})->Args({512, 1})->Args({512, 8})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_decode)->ArgNames({"size", "gop"})->Args({128, 1})->Args({128, 8})->Args({512, 1})->Args({512, 8})
+    ->Unit(benchmark::kMillisecond);
+
+// Kernels on 256 blocks (a 64 × 64 region): the scalar reference against the xsimd version.
+std::vector<codec::block4x4> kernel_blocks() {
+  std::vector<codec::block4x4> blocks(256);
+  std::uint32_t x = 12345;
+  for (auto& b : blocks)
+    for (auto& v : b) v = static_cast<std::int16_t>((x = x * 1664525u + 1013904223u) >> 23) - 255;
+  return blocks;
+}
+template <void (*Kernel)(std::span<const std::int16_t, 16>, std::span<std::int16_t, 16>)>
+void BM_kernel_transform(benchmark::State& state) {
+  auto blocks = kernel_blocks();
+  codec::block4x4 out{};
+  for (auto _ : state)
+    for (const auto& b : blocks) {
+      Kernel(b, out);
+      benchmark::DoNotOptimize(out);
+    }
+  state.SetItemsProcessed(state.iterations() * 256);
+}
+template <int (*Kernel)(std::span<const std::int16_t, 16>, std::span<std::int16_t, 16>, int, codec::quant_mode)>
+void BM_kernel_quant(benchmark::State& state) {
+  auto blocks = kernel_blocks();
+  codec::block4x4 out{};
+  for (auto _ : state)
+    for (const auto& b : blocks) benchmark::DoNotOptimize(Kernel(b, out, 26, codec::quant_mode::intra));
+  state.SetItemsProcessed(state.iterations() * 256);
+}
+template <int (*Kernel)(const std::uint8_t*, std::ptrdiff_t, const std::uint8_t*, std::ptrdiff_t)>
+void BM_kernel_cost(benchmark::State& state) {
+  const auto frames = smlm_bench::microscopy_frames(64, 64, 2);
+  for (auto _ : state)
+    for (int by = 0; by < 16; ++by)
+      for (int bx = 0; bx < 16; ++bx)
+        benchmark::DoNotOptimize(Kernel(frames[0].data() + 4 * (64 * by + bx), 64, frames[1].data() + 4 * (64 * by + bx), 64));
+  state.SetItemsProcessed(state.iterations() * 256);
+}
+#if !defined(SMLM_NO_SIMD)
+BENCHMARK(BM_kernel_transform<codec::forward_4x4_ref>)->Name("BM_kernel_forward_4x4_ref");
+BENCHMARK(BM_kernel_transform<codec::forward_4x4_simd>)->Name("BM_kernel_forward_4x4_simd");
+BENCHMARK(BM_kernel_transform<codec::inverse_4x4_ref>)->Name("BM_kernel_inverse_4x4_ref");
+BENCHMARK(BM_kernel_transform<codec::inverse_4x4_simd>)->Name("BM_kernel_inverse_4x4_simd");
+BENCHMARK(BM_kernel_quant<codec::quantize_4x4_ref>)->Name("BM_kernel_quantize_4x4_ref");
+BENCHMARK(BM_kernel_quant<codec::quantize_4x4_simd>)->Name("BM_kernel_quantize_4x4_simd");
+BENCHMARK(BM_kernel_cost<codec::sad_4x4_ref>)->Name("BM_kernel_sad_4x4_ref");
+BENCHMARK(BM_kernel_cost<codec::sad_4x4_simd>)->Name("BM_kernel_sad_4x4_simd");
+BENCHMARK(BM_kernel_cost<codec::satd_4x4_ref>)->Name("BM_kernel_satd_4x4_ref");
+BENCHMARK(BM_kernel_cost<codec::satd_4x4_simd>)->Name("BM_kernel_satd_4x4_simd");
+
+#endif
+}  // namespace

@@ -1,0 +1,377 @@
+// The frame encoder: I- and P-frames into the bitstream of stream.hpp.
+//
+// Mode decision (not normative; any choice decodes):
+//  - Intra16×16: the available mode with the least SATD against the source (+ λ·mode bits).
+//  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the available mode
+//    with the least SATD + λ·(1 bit if it is the predicted mode, else 4), predicted from the
+//    already reconstructed neighbours; the macroblock is Intra4×4 when the sum plus a 6λ
+//    penalty beats Intra16×16.
+//  - P-frames: integer motion search in ±search_range (full search, SAD + λ·mvd bits, (0, 0)
+//    first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower. An inter
+//    macroblock whose motion is (0, 0) and whose levels all quantize to zero is coded as skip.
+//  λ = 2^((QP − 12)/6), at least 1 (the SATD-domain λ of x264 and JM, rounded).
+// Quantization: intra dead zone 1/3, inter 1/6 (quant.hpp). Residual of P-frames is taken against
+// the previous *reconstructed* (and, with deblocking, filtered) frame, which is what the decoder has.
+//
+// Allocation: create() sizes every buffer; encode_frame() grows only the output vector
+// (bit_writer::reserve once per macroblock).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include <smlm/codec/bitstream.hpp>
+#include <smlm/codec/deblock.hpp>
+#include <smlm/codec/intra.hpp>
+#include <smlm/codec/macroblock.hpp>
+#include <smlm/codec/quant.hpp>
+#include <smlm/codec/sad.hpp>
+#include <smlm/codec/scan.hpp>
+#include <smlm/codec/settings.hpp>
+#include <smlm/codec/stream.hpp>
+#include <smlm/codec/transform.hpp>
+#include <smlm/core/image.hpp>
+#include <smlm/core/status.hpp>
+
+namespace smlm::codec {
+
+/// λ for mode decision in SATD units: round(2^((QP − 12)/6)), at least 1.
+constexpr int mode_lambda(int qp) noexcept {
+  constexpr std::array<int, 6> fraction = {256, 287, 323, 362, 406, 456};  // 256·2^(k/6)
+  if (qp < 12) return 1;
+  return std::max(1, ((fraction[(qp - 12) % 6] << ((qp - 12) / 6)) + 128) >> 8);
+}
+
+/// Bits of ue(v) and se(v).
+constexpr int ue_bits(std::uint32_t v) noexcept { return 2 * (static_cast<int>(std::bit_width(v + 1)) - 1) + 1; }
+constexpr int se_bits(int v) noexcept { return ue_bits(static_cast<std::uint32_t>(v > 0 ? 2 * v - 1 : -2 * v)); }
+
+class Encoder {
+ public:
+  /// An encoder for `frame_count` frames (0: not known) of width × height 8-bit samples.
+  static Expected<Encoder> create(const Settings& settings, int width, int height, std::uint32_t frame_count = 0) {
+    SMLM_TRY(settings.validate());
+    if (width < 1 || height < 1 || width > stream_max_dimension || height > stream_max_dimension)
+      return make_error(errc::invalid_argument, "codec: frame size ", width, "x", height, " is not in [1, ",
+                        stream_max_dimension, "]^2");
+    Encoder e;
+    e.settings_ = settings;
+    e.qp_ = settings.effective_qp();
+    e.header_.width = width;
+    e.header_.height = height;
+    e.header_.frame_count = frame_count;
+    e.header_.gop = settings.gop;
+    e.header_.qp = e.qp_;
+    e.header_.deblock = settings.deblock;
+    e.header_.intra_only = settings.intra_only || settings.gop == 1;
+    e.header_.grid_dx = settings.grid_dx;
+    e.header_.grid_dy = settings.grid_dy;
+    e.header_.search_range = settings.search_range;
+    const Geometry g = Geometry::of(width, height, settings.grid_dx, settings.grid_dy);
+    e.source_.allocate(g);
+    e.current_.allocate(g);
+    e.reference_.allocate(g);
+    e.infos_.assign(g.mb_count(), MacroblockInfo{});
+    return e;
+  }
+
+  const StreamHeader& header() const noexcept { return header_; }
+  const Geometry& geometry() const noexcept { return source_.geometry; }
+  int qp() const noexcept { return qp_; }
+
+  /// Appends the stream header to `out`.
+  void write_header(std::vector<std::uint8_t>& out) const {
+    auto w = bit_writer::appending_to(out);
+    w.reserve(64);
+    write_stream_header(header_, w);
+    w.finish();
+  }
+
+  /// Encodes the next frame (height × width as created) and appends its bytes to `out`; returns
+  /// the number of bytes appended.
+  std::size_t encode_frame(const ConstImageView<std::uint8_t>& frame, std::vector<std::uint8_t>& out) {
+    const Geometry& g = geometry();
+    SMLM_ASSERT(frame.rows() == g.height && frame.cols() == g.width, "Encoder::encode_frame: frame size differs");
+    source_.load(frame);
+    const bool intra = settings_.is_intra_frame(index_);
+    auto w = bit_writer::appending_to(out);
+    w.reserve(16);
+    w.put_ue(intra ? 0u : 1u);
+    w.put_se(0);  // frame_qp − qp
+    lambda_ = mode_lambda(qp_);
+    for (int mb_y = 0; mb_y < g.mb_rows; ++mb_y)
+      for (int mb_x = 0; mb_x < g.mb_cols; ++mb_x) {
+        w.reserve(4096);
+        encode_macroblock(w, mb_x, mb_y, intra);
+      }
+    w.reserve(8);
+    w.put_trailing_bits();
+    const std::size_t bytes = w.finish();
+    if (header_.deblock) deblock_picture(current_, infos_);
+    std::swap(current_, reference_);  // the reconstruction becomes the next frame's reference
+    ++index_;
+    return bytes;
+  }
+
+  /// The reconstruction of the last encoded frame, cropped (what the decoder outputs).
+  void reconstruction(ImageView<std::uint8_t> out) const noexcept { reference_.store(out); }
+  const Picture& reconstructed_picture() const noexcept { return reference_; }
+
+ private:
+  Encoder() = default;
+
+  MacroblockInfo& info(int mb_x, int mb_y) noexcept {
+    return infos_[static_cast<std::size_t>(mb_y) * geometry().mb_cols + mb_x];
+  }
+
+  /// Σ over the sixteen 4×4 blocks of cost(source block, prediction block): SAD or SATD of the
+  /// macroblock source against a 16×16 prediction (row stride 16).
+  template <class Cost>
+  int cost_16x16(int mb_x, int mb_y, const std::uint8_t* prediction, Cost cost) const noexcept {
+    int sum = 0;
+    for (int by = 0; by < 4; ++by)
+      for (int bx = 0; bx < 4; ++bx)
+        sum += cost(source_.at(16 * mb_x + 4 * bx, 16 * mb_y + 4 * by), source_.stride(), prediction + 64 * by + 4 * bx,
+                    std::ptrdiff_t{16});
+    return sum;
+  }
+  int satd_16x16(int mb_x, int mb_y, const std::uint8_t* prediction) const noexcept {
+    return cost_16x16(mb_x, mb_y, prediction, [](auto... a) { return satd_4x4(a...); });
+  }
+  int sad_16x16(int mb_x, int mb_y, const std::uint8_t* prediction) const noexcept {
+    return cost_16x16(mb_x, mb_y, prediction, [](auto... a) { return sad_4x4(a...); });
+  }
+
+  /// Residual of block `index` of the macroblock against `prediction` (stride `pstride`),
+  /// transformed.
+  void transform_block(int mb_x, int mb_y, int index, const std::uint8_t* prediction, std::ptrdiff_t pstride,
+                       block4x4& coefficients) const noexcept {
+    block4x4 residual{};
+    subtract_4x4(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
+                 source_.stride(), prediction, pstride, residual);
+    forward_4x4(residual, coefficients);
+  }
+
+  void encode_macroblock(bit_writer& w, int mb_x, int mb_y, bool intra_frame) {
+    std::array<std::uint8_t, 256> prediction{};
+    // Intra16×16 candidate.
+    const Intra16x16Neighbours n16 = intra16x16_neighbours(current_, mb_x, mb_y);
+    intra16x16_mode best16 = intra16x16_mode::dc;
+    int cost16 = -1;
+    for (int m = 0; m < intra16x16_mode_count; ++m) {
+      const auto mode = static_cast<intra16x16_mode>(m);
+      if (!intra16x16_mode_available(mode, n16)) continue;
+      predict_intra16x16(mode, n16, prediction);
+      const int cost = satd_16x16(mb_x, mb_y, prediction.data()) + lambda_ * ue_bits(static_cast<std::uint32_t>(m));
+      if (cost16 < 0 || cost < cost16) {
+        cost16 = cost;
+        best16 = mode;
+      }
+    }
+
+    if (!intra_frame) {
+      int mv_x = 0, mv_y = 0;
+      const int inter_cost = motion_search(mb_x, mb_y, mv_x, mv_y, prediction);
+      if (inter_cost <= cost16) {
+        encode_inter(w, mb_x, mb_y, mv_x, mv_y, prediction);
+        return;
+      }
+    }
+    if (settings_.intra4x4) {
+      const int cost4 = try_intra4x4(mb_x, mb_y);
+      if (cost4 + 6 * lambda_ < cost16) {
+        write_intra4x4(w, mb_x, mb_y, intra_frame);
+        return;
+      }
+    }
+    encode_intra16x16(w, mb_x, mb_y, best16, intra_frame);
+  }
+
+  /// Full search over ±search_range; returns SATD + λ·mvd bits at the best vector and leaves its
+  /// prediction in `prediction`.
+  int motion_search(int mb_x, int mb_y, int& mv_x, int& mv_y, std::array<std::uint8_t, 256>& prediction) const {
+    int pred_x = 0, pred_y = 0;
+    predicted_motion_vector(infos_, geometry(), mb_x, mb_y, pred_x, pred_y);
+    const int range = settings_.search_range;
+    int best = -1;
+    mv_x = mv_y = 0;
+    if (range > 0) {
+      for (int dy = -range; dy <= range; ++dy)
+        for (int dx = -range; dx <= range; ++dx) {
+          predict_inter16x16(reference_, mb_x, mb_y, dx, dy, prediction);
+          const int cost = sad_16x16(mb_x, mb_y, prediction.data()) +
+                           lambda_ * (se_bits(dx - pred_x) + se_bits(dy - pred_y)) + (dx == 0 && dy == 0 ? -lambda_ : 0);
+          if (best < 0 || cost < best) {
+            best = cost;
+            mv_x = dx;
+            mv_y = dy;
+          }
+        }
+    }
+    predict_inter16x16(reference_, mb_x, mb_y, mv_x, mv_y, prediction);
+    return satd_16x16(mb_x, mb_y, prediction.data()) + lambda_ * (se_bits(mv_x - pred_x) + se_bits(mv_y - pred_y));
+  }
+
+  static void write_blocks(bit_writer& w, const std::array<block4x4, 16>& levels, std::uint16_t coded_blocks) {
+    int cbp = 0;
+    for (int q = 0; q < 4; ++q) cbp |= ((coded_blocks >> (4 * q)) & 0xF) != 0 ? 1 << q : 0;
+    w.put_ue(static_cast<std::uint32_t>(cbp));
+    for (int k = 0; k < 16; ++k) {
+      if ((cbp >> (k / 4) & 1) == 0) continue;
+      block4x4 scanned{};
+      zigzag_scan_4x4(levels[k], scanned);
+      write_run_level(w, scanned);
+    }
+  }
+
+  void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y,
+                    const std::array<std::uint8_t, 256>& prediction) {
+    std::array<block4x4, 16> levels{};
+    std::uint16_t coded = 0;
+    for (int k = 0; k < 16; ++k) {
+      block4x4 coefficients{};
+      transform_block(mb_x, mb_y, k, prediction.data() + 64 * block4x4_row[k] + 4 * block4x4_column[k], 16,
+                      coefficients);
+      if (quantize_4x4(coefficients, levels[k], qp_, quant_mode::inter) != 0) coded |= static_cast<std::uint16_t>(1u << k);
+    }
+    MacroblockInfo& mb = info(mb_x, mb_y);
+    mb = MacroblockInfo{};
+    mb.qp = static_cast<std::uint8_t>(qp_);
+    if (coded == 0 && mv_x == 0 && mv_y == 0) {
+      mb.type = mb_type::skip;
+      w.put_ue(0);
+    } else {
+      int pred_x = 0, pred_y = 0;
+      predicted_motion_vector(infos_, geometry(), mb_x, mb_y, pred_x, pred_y);
+      mb.type = mb_type::inter;
+      mb.mv_x = static_cast<std::int8_t>(mv_x);
+      mb.mv_y = static_cast<std::int8_t>(mv_y);
+      mb.coded_blocks = coded;
+      w.put_ue(1);
+      w.put_se(0);  // mb_qp_delta
+      w.put_se(mv_x - pred_x);
+      w.put_se(mv_y - pred_y);
+      write_blocks(w, levels, coded);
+    }
+    mb.modes.fill(intra4x4_mode::dc);
+    reconstruct_inter(current_, reference_, mb_x, mb_y, mv_x, mv_y, levels, coded, qp_);
+  }
+
+  void encode_intra16x16(bit_writer& w, int mb_x, int mb_y, intra16x16_mode mode, bool intra_frame) {
+    std::array<std::uint8_t, 256> prediction{};
+    predict_intra16x16(mode, intra16x16_neighbours(current_, mb_x, mb_y), prediction);
+    Intra16x16Levels levels;
+    block4x4 dc{};
+    bool ac_coded = false;
+    for (int k = 0; k < 16; ++k) {
+      const int column = block4x4_column[k], row = block4x4_row[k];
+      block4x4 coefficients{};
+      transform_block(mb_x, mb_y, k, prediction.data() + 64 * row + 4 * column, 16, coefficients);
+      dc[raster_index(row, column)] = coefficients[0];
+      quantize_4x4(coefficients, levels.ac[k], qp_, quant_mode::intra);
+      levels.ac[k][0] = 0;
+      for (const std::int16_t v : levels.ac[k]) ac_coded |= v != 0;
+    }
+    block4x4 hadamard{};
+    forward_hadamard_4x4(dc, hadamard);
+    quantize_dc_4x4(hadamard, levels.dc, qp_, quant_mode::intra);
+
+    w.put_ue(intra_frame ? 0u : 2u);
+    w.put_se(0);
+    w.put_ue(static_cast<std::uint32_t>(mode));
+    w.put_bit(ac_coded);
+    block4x4 scanned{};
+    zigzag_scan_4x4(levels.dc, scanned);
+    write_run_level(w, scanned);
+    MacroblockInfo& mb = info(mb_x, mb_y);
+    mb = MacroblockInfo{};
+    mb.type = mb_type::intra16x16;
+    mb.qp = static_cast<std::uint8_t>(qp_);
+    mb.modes.fill(intra4x4_mode::dc);
+    if (ac_coded)
+      for (int k = 0; k < 16; ++k) {
+        zigzag_scan_4x4(levels.ac[k], scanned);
+        write_run_level(w, std::span<const std::int16_t>(scanned).subspan(1, 15));
+      }
+    for (int k = 0; k < 16; ++k)
+      for (int p = 1; p < 16; ++p)
+        if (levels.ac[k][p] != 0) mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
+    reconstruct_intra16x16(current_, mb_x, mb_y, mode, levels, qp_);
+  }
+
+  /// Chooses, quantizes and reconstructs every 4×4 block of an Intra4×4 macroblock into the
+  /// current picture (kept in i4_modes_/i4_levels_ for write_intra4x4); returns the summed cost.
+  int try_intra4x4(int mb_x, int mb_y) {
+    int total = 0;
+    for (int k = 0; k < 16; ++k) {
+      const Intra4x4Neighbours n = intra4x4_neighbours(current_, mb_x, mb_y, k);
+      const intra4x4_mode predicted = predicted_mode_of_block(infos_, geometry(), mb_x, mb_y, i4_modes_, k);
+      const std::uint8_t* source = source_.at(16 * mb_x + 4 * block4x4_column[k], 16 * mb_y + 4 * block4x4_row[k]);
+      std::array<std::uint8_t, 16> prediction{}, best_prediction{};
+      int best = -1;
+      for (int m = 0; m < intra4x4_mode_count; ++m) {
+        const auto mode = static_cast<intra4x4_mode>(m);
+        if (!intra4x4_mode_available(mode, n)) continue;
+        predict_intra4x4(mode, n, prediction);
+        const int cost = satd_4x4(source, source_.stride(), prediction.data(), 4) + lambda_ * (mode == predicted ? 1 : 4);
+        if (best < 0 || cost < best) {
+          best = cost;
+          i4_modes_[k] = mode;
+          best_prediction = prediction;
+        }
+      }
+      total += best;
+      block4x4 coefficients{};
+      transform_block(mb_x, mb_y, k, best_prediction.data(), 4, coefficients);
+      quantize_4x4(coefficients, i4_levels_[k], qp_, quant_mode::intra);
+      reconstruct_intra4x4_block(current_, mb_x, mb_y, k, i4_modes_[k], i4_levels_[k], qp_);
+    }
+    return total;
+  }
+
+  void write_intra4x4(bit_writer& w, int mb_x, int mb_y, bool intra_frame) {
+    w.put_ue(intra_frame ? 1u : 3u);
+    w.put_se(0);
+    std::array<intra4x4_mode, 16> so_far{};
+    for (int k = 0; k < 16; ++k) {
+      const intra4x4_mode predicted = predicted_mode_of_block(infos_, geometry(), mb_x, mb_y, so_far, k);
+      const int mode = static_cast<int>(i4_modes_[k]);
+      const int pred = static_cast<int>(predicted);
+      if (mode == pred) {
+        w.put_bit(true);
+      } else {
+        w.put_bit(false);
+        w.put_bits(static_cast<std::uint32_t>(mode < pred ? mode : mode - 1), 3);
+      }
+      so_far[k] = i4_modes_[k];
+    }
+    std::uint16_t coded = 0;
+    for (int k = 0; k < 16; ++k)
+      for (const std::int16_t v : i4_levels_[k])
+        if (v != 0) coded |= static_cast<std::uint16_t>(1u << k);
+    write_blocks(w, i4_levels_, coded);
+    MacroblockInfo& mb = info(mb_x, mb_y);
+    mb = MacroblockInfo{};
+    mb.type = mb_type::intra4x4;
+    mb.qp = static_cast<std::uint8_t>(qp_);
+    mb.modes = i4_modes_;
+    mb.coded_blocks = coded;
+  }
+
+  Settings settings_;
+  StreamHeader header_;
+  int qp_ = 26;
+  int lambda_ = 1;
+  std::int64_t index_ = 0;
+  Picture source_, current_, reference_;
+  std::vector<MacroblockInfo> infos_;
+  std::array<intra4x4_mode, 16> i4_modes_{};
+  std::array<block4x4, 16> i4_levels_{};
+};
+
+}  // namespace smlm::codec

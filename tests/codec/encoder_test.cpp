@@ -1,0 +1,154 @@
+// Encoder ↔ decoder: the decoder reproduces the encoder's reconstruction bit for bit on random and
+// real frames, at every QP, GOP, grid offset, with and without deblocking and motion search; the
+// reconstruction error at QP 0 is at most one grey level; PSNR falls with QP; static scenes cost
+// almost nothing in P-frames.
+#include "codec_fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace codec = smlm::codec;
+using codec_test::Frame;
+
+TEST_CASE("encoder: bit-exact round trip on random frames at every QP, several GOPs and grid offsets") {
+  const std::uint32_t seed = 20261201;
+  CAPTURE(seed);
+  const auto frames = codec_test::random_frames(37, 29, 4, seed);
+  for (int qp = 0; qp <= 51; ++qp) {
+    codec::Settings s;
+    s.qp = qp;
+    s.gop = 1 + qp % 3;            // 1, 2, 3
+    s.deblock = qp % 2 == 1;
+    s.grid_dx = (qp * 5) % 16;
+    s.grid_dy = (qp * 3) % 16;
+    s.search_range = qp % 4 == 0 ? 2 : 0;
+    s.intra4x4 = qp % 5 != 4;
+    CAPTURE(qp);
+    const auto result = codec_test::round_trip(frames, s);
+    if (qp == 0) CHECK(codec_test::max_error(result.decoded, frames) <= 1);
+  }
+}
+
+TEST_CASE("encoder: white noise and flat frames round trip exactly") {
+  std::vector<Frame> frames = {codec_test::white_noise(48, 16, 7), codec_test::white_noise(48, 16, 8)};
+  frames.push_back(Frame::Constant(16, 48, 255));
+  frames.push_back(Frame::Constant(16, 48, 0));
+  for (const int qp : {0, 12, 30, 51}) {
+    codec::Settings s;
+    s.qp = qp;
+    s.gop = 4;
+    s.deblock = true;
+    CAPTURE(qp);
+    const auto result = codec_test::round_trip(frames, s);
+    if (qp == 0) CHECK(codec_test::max_error(result.decoded, frames) <= 1);
+  }
+}
+
+TEST_CASE("encoder: real ThunderSTORM frames, every QP, I-only and GOP 3, bit exact; PSNR falls with QP") {
+  const auto frames = codec_test::thunderstorm_frames(4);  // frames 0, 4, 8, 12, 16
+  if (frames.empty()) return;  // io module not built
+  double previous_psnr = 1e9;
+  std::size_t previous_bytes = ~std::size_t{0};
+  for (int qp = 0; qp <= 51; ++qp) {
+    CAPTURE(qp);
+    codec::Settings s;
+    s.qp = qp;
+    s.gop = qp % 2 == 0 ? 1 : 3;
+    s.deblock = qp % 3 == 0;
+    const auto result = codec_test::round_trip(frames, s);
+    if (qp == 0) CHECK(codec_test::max_error(result.decoded, frames) <= 1);
+    // Fixed sequence, fixed tools: I-only without deblocking, so only QP changes.
+    codec::Settings fixed;
+    fixed.qp = qp;
+    fixed.gop = 1;
+    const auto reference = codec_test::round_trip(frames, fixed);
+    const double p = codec_test::psnr(reference.decoded, frames);
+    CHECK(p <= previous_psnr + 1e-9);
+    CHECK(reference.stream.size() <= previous_bytes);
+    previous_psnr = p;
+    previous_bytes = reference.stream.size();
+  }
+  CHECK(previous_psnr < 40);  // QP 51 is visibly lossy
+}
+
+TEST_CASE("encoder: P-frames of a static scene are all skip; motion search finds a shift") {
+  const auto still = codec_test::random_frames(64, 48, 1, 3);
+  std::vector<Frame> frames(4, still.front());
+  codec::Settings s;
+  s.qp = 24;
+  s.gop = 4;
+  const auto result = codec_test::round_trip(frames, s);
+  // 12 macroblocks: the first P-frame still corrects the I-frame's quantization error, the last
+  // ones are at most frame_type + qp + 12 one-bit skips + trailing bits.
+  CHECK(result.frame_bytes[3] <= 3);
+  CHECK(result.frame_bytes[0] > 40 * result.frame_bytes[3]);
+
+  // A frame shifted by (3, −2) samples: motion search codes it in fewer bytes.
+  Frame shifted(48, 64);
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 64; ++x) shifted(y, x) = still.front()(std::clamp(y + 2, 0, 47), std::clamp(x - 3, 0, 63));
+  const std::vector<Frame> moving = {still.front(), shifted};
+  codec::Settings zero = s, search = s;
+  search.search_range = 4;
+  const auto a = codec_test::round_trip(moving, zero);
+  const auto b = codec_test::round_trip(moving, search);
+  CHECK(b.frame_bytes[1] * 2 < a.frame_bytes[1]);
+}
+
+TEST_CASE("encoder: the grid offset moves the block grid against the frame") {
+  // A flat frame with one bright column at x = 20: with DX = 0 it is inside macroblock 1; with
+  // DX = 12 at x = 32 of the picture, the left column of macroblock 2. Both decode exactly and
+  // the decoder crops back to the input geometry.
+  Frame frame = Frame::Constant(20, 40, 50);
+  frame.col(20).setConstant(200);
+  for (const int dx : {0, 12}) {
+    codec::Settings s;
+    s.qp = 30;
+    s.grid_dx = dx;
+    s.grid_dy = 7;
+    const auto result = codec_test::round_trip({frame}, s);
+    CHECK(result.decoded.front().rows() == 20);
+    CHECK(result.decoded.front().cols() == 40);
+    auto encoder = codec::Encoder::create(s, 40, 20);
+    REQUIRE(encoder.has_value());
+    CHECK(encoder->geometry().mb_cols == (40 + dx + 15) / 16);
+    CHECK(encoder->geometry().mb_rows == 2);
+  }
+}
+
+TEST_CASE("encoder: settings are validated") {
+  codec::Settings s;
+  s.qp = 52;
+  CHECK(codec::Encoder::create(s, 16, 16).message().find("qp 52") != std::string::npos);
+  s = {};
+  s.grid_dx = 16;
+  CHECK(codec::Encoder::create(s, 16, 16).message().find("grid_dx 16") != std::string::npos);
+  s = {};
+  s.gop = 0;
+  CHECK(!codec::Encoder::create(s, 16, 16).has_value());
+  CHECK(codec::Encoder::create(codec::Settings{}, 0, 16).message().find("frame size 0x16") != std::string::npos);
+}
+
+TEST_CASE("encoder: block edges in the decoded frame sit where the grid offset puts them") {
+  // A smooth frame coded at a high QP: the largest mean horizontal step falls between picture
+  // columns 4k − 1 and 4k, i.e. at frame columns x with (x + dx) % 4 == 0.
+  Frame frame(32, 64);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 64; ++x)
+      frame(y, x) = static_cast<std::uint8_t>(60 + 2 * x + 20 * std::sin(0.21 * x + 0.13 * y) + y);
+  for (const int dx : {0, 1, 2, 3, 6}) {
+    CAPTURE(dx);
+    codec::Settings s;
+    s.qp = 44;
+    s.gop = 1;
+    s.grid_dx = dx;
+    const Frame decoded = codec_test::round_trip({frame}, s).decoded.front();
+    std::array<double, 4> step{};
+    for (int y = 0; y < 32; ++y)
+      for (int x = 1; x < 64; ++x) step[(x + dx) % 4] += std::abs(int{decoded(y, x)} - int{decoded(y, x - 1)});
+    CHECK(std::max_element(step.begin(), step.end()) - step.begin() == 0);
+  }
+}
