@@ -159,6 +159,18 @@ constexpr std::ptrdiff_t conv_tile_rows(const ConvGeometry& g) noexcept {
   return std::clamp<std::ptrdiff_t>((std::ptrdiff_t(1) << 20) / per_row, 1, std::max<std::ptrdiff_t>(g.out_h, 1));
 }
 
+struct ColumnRange {
+  std::ptrdiff_t offset, first, last;
+};
+/// Output columns [first, last) whose input column j·s + offset (offset = v − pad_left) lies
+/// inside [0, in_w).
+constexpr ColumnRange valid_columns(const ConvGeometry& g, std::ptrdiff_t v) noexcept {
+  const std::ptrdiff_t off = v - g.pad_left;
+  const std::ptrdiff_t j0 = std::min(off >= 0 ? 0 : (-off + g.stride - 1) / g.stride, g.out_w);
+  const std::ptrdiff_t j1 = std::clamp<std::ptrdiff_t>((g.in_w - off + g.stride - 1) / g.stride, j0, g.out_w);
+  return {off, j0, j1};
+}
+
 /// col[(c·k + u)·k + v][r·out_w + j] = x[c][(row0 + r)·s − pad_top + u][j·s − pad_left + v] (0 outside).
 template <class T>
 void im2col(const ConvGeometry& g, const T* x, std::ptrdiff_t row0, std::ptrdiff_t rows, T* col) noexcept {
@@ -167,10 +179,7 @@ void im2col(const ConvGeometry& g, const T* x, std::ptrdiff_t row0, std::ptrdiff
     for (std::ptrdiff_t u = 0; u < g.k; ++u)
       for (std::ptrdiff_t v = 0; v < g.k; ++v) {
         T* dst = col + ((c * g.k + u) * g.k + v) * ld;
-        // Output columns j whose input column j·s − pad_left + v lies inside [0, in_w).
-        const std::ptrdiff_t off = v - g.pad_left;
-        const std::ptrdiff_t j0 = off >= 0 ? 0 : (-off + g.stride - 1) / g.stride;
-        const std::ptrdiff_t j1 = std::clamp<std::ptrdiff_t>((g.in_w - off + g.stride - 1) / g.stride, j0, g.out_w);
+        const auto [off, j0, j1] = valid_columns(g, v);
         for (std::ptrdiff_t r = 0; r < rows; ++r, dst += g.out_w) {
           const std::ptrdiff_t yy = (row0 + r) * g.stride - g.pad_top + u;
           if (yy < 0 || yy >= g.in_h) {
@@ -197,9 +206,7 @@ void col2im_add(const ConvGeometry& g, const T* col, std::ptrdiff_t row0, std::p
     for (std::ptrdiff_t u = 0; u < g.k; ++u)
       for (std::ptrdiff_t v = 0; v < g.k; ++v) {
         const T* src = col + ((c * g.k + u) * g.k + v) * ld;
-        const std::ptrdiff_t off = v - g.pad_left;
-        const std::ptrdiff_t j0 = off >= 0 ? 0 : (-off + g.stride - 1) / g.stride;
-        const std::ptrdiff_t j1 = std::clamp<std::ptrdiff_t>((g.in_w - off + g.stride - 1) / g.stride, j0, g.out_w);
+        const auto [off, j0, j1] = valid_columns(g, v);
         for (std::ptrdiff_t r = 0; r < rows; ++r, src += g.out_w) {
           const std::ptrdiff_t yy = (row0 + r) * g.stride - g.pad_top + u;
           if (yy < 0 || yy >= g.in_h) continue;
@@ -229,6 +236,22 @@ std::size_t conv_worker_scratch(const ConvGeometry& g) noexcept {
   return (col + pad - 1) / pad * pad + (gemm + pad - 1) / pad * pad;
 }
 
+namespace detail {
+/// Runs f(row0, rows, pixels, col, gemm_scratch) for each tile of output rows, with the tile's
+/// column buffer and the GEMM scratch carved out of one worker's scratch.
+template <class T, class F>
+void for_each_tile(const ConvGeometry& g, T* scratch, F&& f) noexcept {
+  const std::ptrdiff_t tile = conv_tile_rows(g);
+  constexpr std::size_t pad = 64 / sizeof(T);
+  T* col = scratch;
+  T* gs = scratch + (static_cast<std::size_t>(g.depth() * tile * g.out_w) + pad - 1) / pad * pad;
+  for (std::ptrdiff_t r0 = 0; r0 < g.out_h; r0 += tile) {
+    const std::ptrdiff_t rows = std::min(tile, g.out_h - r0);
+    f(r0, rows, rows * g.out_w, col, gs);
+  }
+}
+}  // namespace detail
+
 /// y_n += conv2d(x_n, w) for one sample (no bias). scratch: conv_worker_scratch<T>(g).
 template <class T>
 void conv_forward_sample(const ConvGeometry& g, const T* x, const T* w, T* y, T* scratch) noexcept {
@@ -238,15 +261,10 @@ void conv_forward_sample(const ConvGeometry& g, const T* x, const T* w, T* y, T*
     detail::gemm<trans::no, trans::no>(g.out_c, plane, k, T(1), w, k, x, plane, y, plane, scratch);
     return;
   }
-  const std::ptrdiff_t tile = detail::conv_tile_rows(g);
-  constexpr std::size_t pad = 64 / sizeof(T);
-  T* col = scratch;
-  T* gs = scratch + (static_cast<std::size_t>(k * tile * g.out_w) + pad - 1) / pad * pad;
-  for (std::ptrdiff_t r0 = 0; r0 < g.out_h; r0 += tile) {
-    const std::ptrdiff_t rows = std::min(tile, g.out_h - r0), p = rows * g.out_w;
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
     detail::im2col(g, x, r0, rows, col);
     detail::gemm<trans::no, trans::no>(g.out_c, p, k, T(1), w, k, col, p, y + r0 * g.out_w, plane, gs);
-  }
+  });
 }
 
 /// dx_n += ∂/∂x of conv2d for one sample given dy_n.
@@ -258,16 +276,11 @@ void conv_backward_data_sample(const ConvGeometry& g, const T* dy, const T* w, T
     detail::gemm<trans::yes, trans::no>(k, plane, g.out_c, T(1), w, k, dy, plane, dx, plane, scratch);
     return;
   }
-  const std::ptrdiff_t tile = detail::conv_tile_rows(g);
-  constexpr std::size_t pad = 64 / sizeof(T);
-  T* col = scratch;
-  T* gs = scratch + (static_cast<std::size_t>(k * tile * g.out_w) + pad - 1) / pad * pad;
-  for (std::ptrdiff_t r0 = 0; r0 < g.out_h; r0 += tile) {
-    const std::ptrdiff_t rows = std::min(tile, g.out_h - r0), p = rows * g.out_w;
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
     std::fill(col, col + k * p, T(0));
     detail::gemm<trans::yes, trans::no>(k, p, g.out_c, T(1), w, k, dy + r0 * g.out_w, plane, col, p, gs);
     detail::col2im_add(g, col, r0, rows, dx);
-  }
+  });
 }
 
 /// dw += ∂/∂w of conv2d for one sample.
@@ -279,15 +292,10 @@ void conv_backward_weight_sample(const ConvGeometry& g, const T* x, const T* dy,
     detail::gemm<trans::no, trans::yes>(g.out_c, k, plane, T(1), dy, plane, x, plane, dw, k, scratch);
     return;
   }
-  const std::ptrdiff_t tile = detail::conv_tile_rows(g);
-  constexpr std::size_t pad = 64 / sizeof(T);
-  T* col = scratch;
-  T* gs = scratch + (static_cast<std::size_t>(k * tile * g.out_w) + pad - 1) / pad * pad;
-  for (std::ptrdiff_t r0 = 0; r0 < g.out_h; r0 += tile) {
-    const std::ptrdiff_t rows = std::min(tile, g.out_h - r0), p = rows * g.out_w;
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
     detail::im2col(g, x, r0, rows, col);
     detail::gemm<trans::no, trans::yes>(g.out_c, k, p, T(1), dy + r0 * g.out_w, plane, col, p, dw, k, gs);
-  }
+  });
 }
 
 /// Inference-path conv2d over a batch with caller buffers: y = conv2d(x, w) + bias (bias may be
