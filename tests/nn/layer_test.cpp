@@ -99,3 +99,24 @@ TEST_CASE("the same seed gives identical weights after 10 steps on 1 and 2 threa
   for (std::size_t i = 0; i < one.size(); ++i) same += one[i] == two[i];
   CHECK(same == one.size());
 }
+
+TEST_CASE("ConvBnAct: the folded inference path equals conv → batch norm → activation") {
+  auto block = conv_bn_act<double>(3, 5, 3, Activation::leaky_relu);
+  std::uint32_t stream = 0;
+  block.init(4, stream);
+  auto gm = random_tensor({1, 5, 1, 1}, 4, 10), bt = random_tensor({1, 5, 1, 1}, 4, 11);
+  auto mean = random_tensor({1, 5, 1, 1}, 4, 12), var = smlm::nn::test::uniform_tensor({1, 5, 1, 1}, 4, 13, 0.5, 2.0);
+  for (int c = 0; c < 5; ++c) {
+    block.bn.gamma.value[c] = gm[c], block.bn.beta.value[c] = bt[c];
+    block.bn.running_mean[c] = mean[c], block.bn.running_var[c] = var[c];
+  }
+  auto x = random_tensor({2, 3, 7, 6}, 4, 14);
+  Tape<double> tape;
+  tape.set_mode(Mode::inference);
+  const auto unfused = block.forward(tape, tape.input(x.view()));  // recording: the three ops
+  CHECK(tape.records() == 3);
+  tape.set_recording(false);
+  const auto fused = block.forward(tape, tape.input(x.view()));
+  REQUIRE(fused.shape() == unfused.shape());
+  for (std::ptrdiff_t i = 0; i < fused.value.size(); ++i) CHECK(fused.value[i] == doctest::Approx(unfused.value[i]).epsilon(1e-12));
+}

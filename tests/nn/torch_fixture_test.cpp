@@ -42,7 +42,7 @@ std::map<std::string, std::vector<double>> read_fixture() {
 }
 
 template <class T>
-using Net = Sequential<Sequential<Conv2d<T>, BatchNorm2d<T>, Act<T>>,
+using Net = Sequential<ConvBnAct<T>,
                        SkipConcat<Sequential<MaxPool2<T>, Conv2d<T>, Act<T>, UpsampleNearest<T>>>, Conv2d<T>>;
 
 template <class T>
@@ -100,7 +100,7 @@ TEST_CASE_TEMPLATE("small network matches PyTorch: output, loss, gradients, BN s
       check_close(loss.data(), fx.at("loss"), tol, "loss");
       for (std::size_t i = 0; i < params.size(); ++i)
         check_close(params[i]->grad.data(), fx.at(std::string("grad.") + param_names[i]), tol, param_names[i]);
-      const auto& bn = std::get<1>(std::get<0>(net.layers).layers);
+      const auto& bn = std::get<0>(net.layers).bn;
       check_close(bn.running_mean.data(), fx.at("bn1.running_mean"), tol, "running mean");
       check_close(bn.running_var.data(), fx.at("bn1.running_var"), tol, "running var");
     } else {

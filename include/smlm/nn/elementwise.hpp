@@ -20,13 +20,18 @@ Var<T> add(Tape<T>& tape, const Var<T>& a, const Var<T>& b) SMLM_NOEXCEPT {
   const bool grad = tape.needs_grad(a, b);
   Var<T> y = tape.make(a.shape(), grad);
   const std::ptrdiff_t n = a.value.size();
-  for (std::ptrdiff_t i = 0; i < n; ++i) y.value[i] = a.value[i] + b.value[i];
+  tape.parallel_range(n, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    for (std::ptrdiff_t i = lo; i < hi; ++i) y.value[i] = a.value[i] + b.value[i];
+  });
   if (grad) {
+    Tape<T>* tp = &tape;
     tape.record([=] {
-      if (a.grad)
-        for (std::ptrdiff_t i = 0; i < n; ++i) a.grad[i] += y.grad[i];
-      if (b.grad)
-        for (std::ptrdiff_t i = 0; i < n; ++i) b.grad[i] += y.grad[i];
+      tp->parallel_range(n, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        if (a.grad)
+          for (std::ptrdiff_t i = lo; i < hi; ++i) a.grad[i] += y.grad[i];
+        if (b.grad)
+          for (std::ptrdiff_t i = lo; i < hi; ++i) b.grad[i] += y.grad[i];
+      });
     });
   }
   return y;
@@ -128,9 +133,16 @@ Var<T> activate(Tape<T>& tape, const Var<T>& x, Activation f, T slope = T(0.01))
   const bool grad = tape.needs_grad(x);
   Var<T> y = tape.make(x.shape(), grad);
   const std::ptrdiff_t n = x.value.size();
-  activation_forward(f, n, x.data(), y.value.data(), slope);
+  tape.parallel_range(n, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    activation_forward(f, hi - lo, x.data() + lo, y.value.data() + lo, slope);
+  });
   if (grad) {
-    tape.record([=] { activation_backward(f, n, x.data(), y.data(), static_cast<const T*>(y.grad), x.grad, slope); });
+    Tape<T>* tp = &tape;
+    tape.record([=] {
+      tp->parallel_range(n, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        activation_backward(f, hi - lo, x.data() + lo, y.data() + lo, static_cast<const T*>(y.grad) + lo, x.grad + lo, slope);
+      });
+    });
   }
   return y;
 }

@@ -13,6 +13,7 @@
 // inlined end to end; there is no virtual call and no registry.
 #pragma once
 
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -211,12 +212,54 @@ struct SkipConcat {
   void init(std::uint64_t seed, std::uint32_t& stream) { init_layer(inner, seed, stream); }
 };
 
-/// conv k×k (no bias) → batch norm → activation: the block of Deep-STORM and most U-Nets.
+/// conv k×k → batch norm → activation, the block of Deep-STORM and most U-Nets. In training,
+/// or whenever the tape records, it is the three ops in sequence. In inference without
+/// recording it folds the batch norm into the convolution — w'[o] = w[o]·γ[o]/√(var[o] + ε),
+/// b'[o] = β[o] + (b[o] − mean[o])·γ[o]/√(var[o] + ε) — and applies the activation in place:
+/// one pass over the output instead of three, and one activation buffer instead of three.
 template <class T = float>
-Sequential<Conv2d<T>, BatchNorm2d<T>, Act<T>> conv_bn_act(std::ptrdiff_t in_channels, std::ptrdiff_t out_channels,
-                                                          std::ptrdiff_t k = 3, Activation f = Activation::relu) {
-  return Sequential<Conv2d<T>, BatchNorm2d<T>, Act<T>>(Conv2d<T>(in_channels, out_channels, k), BatchNorm2d<T>(out_channels),
-                                                       Act<T>{f, T(0.01)});
+struct ConvBnAct {
+  using scalar = T;
+  Conv2d<T> conv;
+  BatchNorm2d<T> bn;
+  Act<T> act;
+
+  Var<T> forward(Tape<T>& tape, const Var<T>& x) {
+    if (tape.training() || tape.recording()) return act.forward(tape, bn.forward(tape, conv.forward(tape, x)));
+    const Shape ws = conv.weight.shape();
+    const ConvGeometry g = conv2d_geometry(x.shape(), ws, conv.options.stride, conv.options.padding);
+    const std::ptrdiff_t depth = g.depth();
+    T* w = tape.scratch(static_cast<std::size_t>(ws.size()));
+    T* b = tape.scratch(static_cast<std::size_t>(g.out_c));
+    for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
+      const double a = double(bn.gamma.value[o]) / std::sqrt(double(bn.running_var[o]) + bn.eps);
+      for (std::ptrdiff_t i = 0; i < depth; ++i) w[o * depth + i] = T(a * double(conv.weight.value[o * depth + i]));
+      const double bias = conv.bias.value.empty() ? 0.0 : double(conv.bias.value[o]);
+      b[o] = T(double(bn.beta.value[o]) + (bias - double(bn.running_mean[o])) * a);
+    }
+    Var<T> y = tape.make({x.shape().n, g.out_c, g.out_h, g.out_w}, false);
+    T* scratch = tape.scratch(conv_worker_scratch<T>(g) * static_cast<std::size_t>(tape.threads()));
+    conv2d_forward(g, x.shape().n, x.data(), w, b, y.value.data(), scratch, tape.pool());
+    T* yd = y.value.data();
+    const Activation f = act.function;
+    const T slope = act.slope;
+    tape.parallel_range(y.value.size(), [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+      activation_forward(f, hi - lo, yd + lo, yd + lo, slope);
+    });
+    return y;
+  }
+  template <class F>
+  void for_each_parameter(F&& f) {
+    conv.for_each_parameter(f);
+    bn.for_each_parameter(f);
+  }
+  void init(std::uint64_t seed, std::uint32_t& stream) { conv.init(seed, stream); }
+};
+
+template <class T = float>
+ConvBnAct<T> conv_bn_act(std::ptrdiff_t in_channels, std::ptrdiff_t out_channels, std::ptrdiff_t k = 3,
+                         Activation f = Activation::relu) {
+  return ConvBnAct<T>{Conv2d<T>(in_channels, out_channels, k), BatchNorm2d<T>(out_channels), Act<T>{f, T(0.01)}};
 }
 
 }  // namespace smlm::nn

@@ -42,17 +42,24 @@ Var<T> max_pool2x2(Tape<T>& tape, const Var<T>& x) SMLM_NOEXCEPT {
   const bool grad = tape.needs_grad(x);
   Var<T> y = tape.make({s.n, s.c, s.h / 2, s.w / 2}, grad);
   std::uint8_t* argmax = grad ? tape.template scratch_as<std::uint8_t>(static_cast<std::size_t>(y.value.size())) : nullptr;
-  max_pool2x2_forward(s, x.data(), y.value.data(), argmax);
+  const std::ptrdiff_t in_plane = s.h * s.w, out_plane = (s.h / 2) * (s.w / 2);
+  tape.parallel_range(s.n * s.c, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    max_pool2x2_forward(Shape{1, hi - lo, s.h, s.w}, x.data() + lo * in_plane, y.value.data() + lo * out_plane,
+                        argmax ? argmax + lo * out_plane : nullptr);
+  }, 1);
   if (grad) {
+    Tape<T>* tp = &tape;
     tape.record([=] {
       const std::ptrdiff_t oh = s.h / 2, ow = s.w / 2;
-      for (std::ptrdiff_t p = 0; p < s.n * s.c; ++p)
-        for (std::ptrdiff_t i = 0; i < oh; ++i)
-          for (std::ptrdiff_t j = 0; j < ow; ++j) {
-            const std::ptrdiff_t o = (p * oh + i) * ow + j;
-            const int a = argmax[o];
-            x.grad[(p * s.h + 2 * i + a / 2) * s.w + 2 * j + a % 2] += y.grad[o];
-          }
+      tp->parallel_range(s.n * s.c, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t p = lo; p < hi; ++p)
+          for (std::ptrdiff_t i = 0; i < oh; ++i)
+            for (std::ptrdiff_t j = 0; j < ow; ++j) {
+              const std::ptrdiff_t o = (p * oh + i) * ow + j;
+              const int a = argmax[o];
+              x.grad[(p * s.h + 2 * i + a / 2) * s.w + 2 * j + a % 2] += y.grad[o];
+            }
+      }, 1);
     });
   }
   return y;

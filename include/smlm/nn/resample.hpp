@@ -32,16 +32,22 @@ Var<T> upsample_nearest(Tape<T>& tape, const Var<T>& x, std::ptrdiff_t k = 2) SM
   const Shape s = x.shape();
   const bool grad = tape.needs_grad(x);
   Var<T> y = tape.make({s.n, s.c, s.h * k, s.w * k}, grad);
-  upsample_nearest_forward(s, k, x.data(), y.value.data());
+  const std::ptrdiff_t in_plane = s.h * s.w, out_plane = in_plane * k * k;
+  tape.parallel_range(s.n * s.c, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+    upsample_nearest_forward(Shape{1, hi - lo, s.h, s.w}, k, x.data() + lo * in_plane, y.value.data() + lo * out_plane);
+  }, 1);
   if (grad) {
+    Tape<T>* tp = &tape;
     tape.record([=] {
       const std::ptrdiff_t oh = s.h * k, ow = s.w * k;
-      for (std::ptrdiff_t p = 0; p < s.n * s.c; ++p)
-        for (std::ptrdiff_t i = 0; i < oh; ++i) {
-          T* dst = x.grad + (p * s.h + i / k) * s.w;
-          const T* src = y.grad + (p * oh + i) * ow;
-          for (std::ptrdiff_t j = 0; j < ow; ++j) dst[j / k] += src[j];
-        }
+      tp->parallel_range(s.n * s.c, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        for (std::ptrdiff_t p = lo; p < hi; ++p)
+          for (std::ptrdiff_t i = 0; i < oh; ++i) {
+            T* dst = x.grad + (p * s.h + i / k) * s.w;
+            const T* src = y.grad + (p * oh + i) * ow;
+            for (std::ptrdiff_t j = 0; j < ow; ++j) dst[j / k] += src[j];
+          }
+      }, 1);
     });
   }
   return y;

@@ -19,6 +19,7 @@
 // uses batch statistics, dropout drops) or inference; it is independent of recording.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -88,6 +89,15 @@ class Tape {
     }
   }
 
+  /// f(begin, end) over [0, n) cut into fixed pieces of `grain` (the cut never depends on the
+  /// thread count), run on the pool: for element-wise and per-plane loops.
+  template <class F>
+  void parallel_range(std::ptrdiff_t n, F&& f, std::ptrdiff_t grain = std::ptrdiff_t(1) << 15) noexcept {
+    if (n <= 0) return;
+    const std::ptrdiff_t pieces = (n + grain - 1) / grain;
+    parallel(pieces, [&](std::ptrdiff_t i, int) { f(i * grain, std::min(n, (i + 1) * grain)); });
+  }
+
   bool recording() const noexcept { return recording_; }
   void set_recording(bool on) noexcept { recording_ = on; }
   Mode mode() const noexcept { return mode_; }
@@ -105,7 +115,12 @@ class Tape {
     SMLM_ASSERT(shape.valid(), "tensor extents must be non-negative");
     const auto count = static_cast<std::size_t>(shape.size());
     Var<T> v{{arena_.allocate_array<T>(count), shape}, nullptr};
-    if (with_grad) v.grad = arena_.allocate_zeroed<T>(count);
+    if (with_grad) {
+      v.grad = arena_.allocate_array<T>(count);
+      T* g = v.grad;
+      parallel_range(shape.size(), [g](std::ptrdiff_t b, std::ptrdiff_t e) { std::fill(g + b, g + e, T(0)); },
+                     std::ptrdiff_t(1) << 16);
+    }
     return v;
   }
   /// Caller data as a constant input (no gradient). The data must outlive the tape's use of it;
