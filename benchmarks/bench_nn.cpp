@@ -55,7 +55,7 @@ void BM_fma_peak(benchmark::State& state) {
   const double flops = 2.0 * 16 * chains * double(iters) * threads;
   state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_fma_peak)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_fma_peak)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
 // --- the Deep-STORM network -------------------------------------------------------------------
 

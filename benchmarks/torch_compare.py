@@ -3,7 +3,7 @@
 
     /usr/bin/python3 benchmarks/torch_compare.py [--repeats 5]
 
-Prints ms (median of the repeats after two warm-up runs) and GFLOP/s (convolution FLOPs, counted
+Prints wall ms and process CPU ms (medians of the repeats after two warm-up runs) and GFLOP/s (convolution FLOPs, counted
 exactly as bench_nn counts them) for both memory layouts; channels_last is the faster one with
 Debian's oneDNN build. Batch norm is in eval mode for the forward cases, training mode for the
 training step (forward, Deep-STORM loss, backward, Adam).
@@ -43,14 +43,22 @@ def flops(h, w):
 
 
 def timeit(fn, repeats):
+    """(median wall seconds, median process CPU seconds) over `repeats` runs after 2 warm-ups."""
     for _ in range(2):
         fn()
-    ts = []
+    ts, cs = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        cs.append(time.process_time() - c0)
+    return statistics.median(ts), statistics.median(cs)
+
+
+def report(label, t, f):
+    wall, cpu = t
+    print(f"{label:40s} {wall * 1e3:8.1f} ms  {f / wall * 1e-9:6.1f} GFLOP/s   cpu {cpu * 1e3:8.1f} ms  "
+          f"{f / cpu * 1e-9:6.1f} GFLOP per CPU-s")
 
 
 def main():
@@ -71,14 +79,12 @@ def main():
         x = torch.full((1, 1, 512, 512), 0.5).to(memory_format=fmt)
         with torch.no_grad():
             t = timeit(lambda: net(x), args.repeats)
-        f = flops(512, 512)[0]
-        print(f"{fmt_name:14s} forward 1x1x512x512      {t * 1e3:8.1f} ms  {f / t * 1e-9:6.1f} GFLOP/s")
+        report(f"{fmt_name} forward 1x1x512x512", t, flops(512, 512)[0])
 
         x16 = torch.full((16, 1, 128, 128), 0.5).to(memory_format=fmt)
         with torch.no_grad():
             t = timeit(lambda: net(x16), args.repeats)
-        f = flops(128, 128)[0] * 16
-        print(f"{fmt_name:14s} forward 16x1x128x128     {t * 1e3:8.1f} ms  {f / t * 1e-9:6.1f} GFLOP/s")
+        report(f"{fmt_name} forward 16x1x128x128", t, flops(128, 128)[0] * 16)
 
         net.train()
         xt = torch.rand(16, 1, 128, 128).to(memory_format=fmt)
@@ -94,7 +100,7 @@ def main():
 
         t = timeit(step, args.repeats)
         fw, bw = flops(128, 128)
-        print(f"{fmt_name:14s} train step 16x1x128x128  {t * 1e3:8.1f} ms  {(fw + bw) * 16 / t * 1e-9:6.1f} GFLOP/s")
+        report(f"{fmt_name} train step 16x1x128x128", t, (fw + bw) * 16)
 
 
 if __name__ == "__main__":

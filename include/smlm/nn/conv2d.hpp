@@ -240,31 +240,42 @@ namespace detail {
 /// Runs f(row0, rows, pixels, col, gemm_scratch) for each tile of output rows, with the tile's
 /// column buffer and the GEMM scratch carved out of one worker's scratch.
 template <class T, class F>
-void for_each_tile(const ConvGeometry& g, T* scratch, F&& f) noexcept {
+void for_each_tile(const ConvGeometry& g, T* scratch, F&& f, std::ptrdiff_t row_begin = 0,
+                   std::ptrdiff_t row_end = -1) noexcept {
+  if (row_end < 0) row_end = g.out_h;
   const std::ptrdiff_t tile = conv_tile_rows(g);
   constexpr std::size_t pad = 64 / sizeof(T);
   T* col = scratch;
   T* gs = scratch + (static_cast<std::size_t>(g.depth() * tile * g.out_w) + pad - 1) / pad * pad;
-  for (std::ptrdiff_t r0 = 0; r0 < g.out_h; r0 += tile) {
-    const std::ptrdiff_t rows = std::min(tile, g.out_h - r0);
+  for (std::ptrdiff_t r0 = row_begin; r0 < row_end; r0 += tile) {
+    const std::ptrdiff_t rows = std::min(tile, row_end - r0);
     f(r0, rows, rows * g.out_w, col, gs);
   }
 }
 }  // namespace detail
 
-/// y_n += conv2d(x_n, w) for one sample (no bias). scratch: conv_worker_scratch<T>(g).
+/// Output rows [row_begin, row_end) of y_n += conv2d(x_n, w) for one sample (no bias).
+/// scratch: conv_worker_scratch<T>(g).
 template <class T>
-void conv_forward_sample(const ConvGeometry& g, const T* x, const T* w, T* y, T* scratch) noexcept {
+void conv_forward_rows(const ConvGeometry& g, const T* x, const T* w, T* y, T* scratch, std::ptrdiff_t row_begin,
+                       std::ptrdiff_t row_end) noexcept {
   using detail::trans;
   const std::ptrdiff_t k = g.depth(), plane = g.out_plane();
   if (g.pointwise()) {
-    detail::gemm<trans::no, trans::no>(g.out_c, plane, k, T(1), w, k, x, plane, y, plane, scratch);
+    const std::ptrdiff_t c0 = row_begin * g.out_w, c1 = row_end * g.out_w;
+    detail::gemm<trans::no, trans::no>(g.out_c, c1 - c0, k, T(1), w, k, x + c0, plane, y + c0, plane, scratch);
     return;
   }
   detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
     detail::im2col(g, x, r0, rows, col);
     detail::gemm<trans::no, trans::no>(g.out_c, p, k, T(1), w, k, col, p, y + r0 * g.out_w, plane, gs);
-  });
+  }, row_begin, row_end);
+}
+
+/// y_n += conv2d(x_n, w) for one sample (no bias).
+template <class T>
+void conv_forward_sample(const ConvGeometry& g, const T* x, const T* w, T* y, T* scratch) noexcept {
+  conv_forward_rows(g, x, w, y, scratch, 0, g.out_h);
 }
 
 /// dx_n += ∂/∂x of conv2d for one sample given dy_n.
@@ -305,18 +316,27 @@ template <class T>
 void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w, const T* bias,
                     T* y, T* scratch, WorkerPool* pool = nullptr) noexcept {
   const std::ptrdiff_t plane = g.out_plane();
-  for (std::ptrdiff_t n = 0; n < batch; ++n)
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
-      std::fill(y + (n * g.out_c + o) * plane, y + (n * g.out_c + o + 1) * plane, bias ? bias[o] : T(0));
   const std::size_t per_worker = conv_worker_scratch<T>(g);
-  auto job = [&](std::ptrdiff_t n, int worker) {
-    conv_forward_sample(g, x + n * g.in_c * g.in_plane(), w, y + n * g.out_c * plane,
-                        scratch + static_cast<std::size_t>(worker) * per_worker);
+  // Jobs are (sample, band of output rows); a small batch is cut into bands so that every
+  // thread has work. Bands write disjoint outputs, so the result does not depend on the cut.
+  const int threads = pool ? pool->threads() : 1;
+  const std::ptrdiff_t tile = detail::conv_tile_rows(g);
+  std::ptrdiff_t bands = std::max<std::ptrdiff_t>(1, (g.out_h + tile - 1) / tile);
+  if (batch < 2 * threads) bands = std::max<std::ptrdiff_t>(bands, (2 * threads + batch - 1) / batch);
+  bands = std::min(bands, std::max<std::ptrdiff_t>(g.out_h, 1));
+  auto job = [&](std::ptrdiff_t j, int worker) {
+    const std::ptrdiff_t n = j / bands, band = j % bands;
+    const std::ptrdiff_t r0 = band * g.out_h / bands, r1 = (band + 1) * g.out_h / bands;
+    T* yn = y + n * g.out_c * plane;
+    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
+      std::fill(yn + o * plane + r0 * g.out_w, yn + o * plane + r1 * g.out_w, bias ? bias[o] : T(0));
+    conv_forward_rows(g, x + n * g.in_c * g.in_plane(), w, yn, scratch + static_cast<std::size_t>(worker) * per_worker,
+                      r0, r1);
   };
   if (pool) {
-    pool->run(batch, job);
+    pool->run(batch * bands, job);
   } else {
-    for (std::ptrdiff_t n = 0; n < batch; ++n) job(n, 0);
+    for (std::ptrdiff_t j = 0; j < batch * bands; ++j) job(j, 0);
   }
 }
 
