@@ -98,54 +98,56 @@ constexpr ConvGeometry conv_transpose2d_geometry(const Shape& x, const Shape& w,
 // ---------------------------------------------------------------------------------------------
 // Scalar references (the definition). Sample-by-sample over dense NCHW data.
 
+namespace detail {
+/// Calls f(x_index, w_index) for every tap of output (n, o, i, j) that falls inside the input:
+/// the sum that defines conv2d, written once for the reference kernels.
+template <class F>
+void for_each_tap(const ConvGeometry& g, std::ptrdiff_t n, std::ptrdiff_t o, std::ptrdiff_t i, std::ptrdiff_t j,
+                  F&& f) noexcept {
+  for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
+    for (std::ptrdiff_t u = 0; u < g.k; ++u) {
+      const std::ptrdiff_t yy = i * g.stride - g.pad_top + u;
+      if (yy < 0 || yy >= g.in_h) continue;
+      for (std::ptrdiff_t v = 0; v < g.k; ++v) {
+        const std::ptrdiff_t xx = j * g.stride - g.pad_left + v;
+        if (xx < 0 || xx >= g.in_w) continue;
+        f(((n * g.in_c + c) * g.in_h + yy) * g.in_w + xx, ((o * g.in_c + c) * g.k + u) * g.k + v);
+      }
+    }
+}
+/// Calls f(y_index, n, o, i, j) for every output element, in memory order.
+template <class F>
+void for_each_output(const ConvGeometry& g, std::ptrdiff_t batch, F&& f) noexcept {
+  for (std::ptrdiff_t n = 0; n < batch; ++n)
+    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
+      for (std::ptrdiff_t i = 0; i < g.out_h; ++i)
+        for (std::ptrdiff_t j = 0; j < g.out_w; ++j) f(((n * g.out_c + o) * g.out_h + i) * g.out_w + j, n, o, i, j);
+}
+}  // namespace detail
+
 /// y = conv2d(x, w) + bias (bias may be null).
 template <class T>
 void conv2d_forward_ref(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w,
                         const T* bias, T* y) noexcept {
-  for (std::ptrdiff_t n = 0; n < batch; ++n)
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
-      for (std::ptrdiff_t i = 0; i < g.out_h; ++i)
-        for (std::ptrdiff_t j = 0; j < g.out_w; ++j) {
-          T s = bias ? bias[o] : T(0);
-          for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
-            for (std::ptrdiff_t u = 0; u < g.k; ++u) {
-              const std::ptrdiff_t yy = i * g.stride - g.pad_top + u;
-              if (yy < 0 || yy >= g.in_h) continue;
-              for (std::ptrdiff_t v = 0; v < g.k; ++v) {
-                const std::ptrdiff_t xx = j * g.stride - g.pad_left + v;
-                if (xx < 0 || xx >= g.in_w) continue;
-                s += w[((o * g.in_c + c) * g.k + u) * g.k + v] *
-                     x[((n * g.in_c + c) * g.in_h + yy) * g.in_w + xx];
-              }
-            }
-          y[((n * g.out_c + o) * g.out_h + i) * g.out_w + j] = s;
-        }
+  detail::for_each_output(g, batch, [&](std::ptrdiff_t yi, std::ptrdiff_t n, std::ptrdiff_t o, std::ptrdiff_t i, std::ptrdiff_t j) {
+    T s = bias ? bias[o] : T(0);
+    detail::for_each_tap(g, n, o, i, j, [&](std::ptrdiff_t xi, std::ptrdiff_t wi) { s += w[wi] * x[xi]; });
+    y[yi] = s;
+  });
 }
 
 /// Adds the gradients of conv2d: dx += ∂/∂x, dw += ∂/∂w, db += ∂/∂b (each may be null).
 template <class T>
 void conv2d_backward_ref(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w,
                          const T* dy, T* dx, T* dw, T* db) noexcept {
-  for (std::ptrdiff_t n = 0; n < batch; ++n)
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
-      for (std::ptrdiff_t i = 0; i < g.out_h; ++i)
-        for (std::ptrdiff_t j = 0; j < g.out_w; ++j) {
-          const T d = dy[((n * g.out_c + o) * g.out_h + i) * g.out_w + j];
-          if (db) db[o] += d;
-          for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
-            for (std::ptrdiff_t u = 0; u < g.k; ++u) {
-              const std::ptrdiff_t yy = i * g.stride - g.pad_top + u;
-              if (yy < 0 || yy >= g.in_h) continue;
-              for (std::ptrdiff_t v = 0; v < g.k; ++v) {
-                const std::ptrdiff_t xx = j * g.stride - g.pad_left + v;
-                if (xx < 0 || xx >= g.in_w) continue;
-                const std::ptrdiff_t wi = ((o * g.in_c + c) * g.k + u) * g.k + v;
-                const std::ptrdiff_t xi = ((n * g.in_c + c) * g.in_h + yy) * g.in_w + xx;
-                if (dx) dx[xi] += w[wi] * d;
-                if (dw) dw[wi] += x[xi] * d;
-              }
-            }
-        }
+  detail::for_each_output(g, batch, [&](std::ptrdiff_t yi, std::ptrdiff_t n, std::ptrdiff_t o, std::ptrdiff_t i, std::ptrdiff_t j) {
+    const T d = dy[yi];
+    if (db) db[o] += d;
+    detail::for_each_tap(g, n, o, i, j, [&](std::ptrdiff_t xi, std::ptrdiff_t wi) {
+      if (dx) dx[xi] += w[wi] * d;
+      if (dw) dw[wi] += x[xi] * d;
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,22 +451,9 @@ void conv_transpose2d_forward_ref(const ConvGeometry& g, std::ptrdiff_t batch, c
   for (std::ptrdiff_t n = 0; n < batch; ++n)
     for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
       for (std::ptrdiff_t i = 0; i < g.in_plane(); ++i) y[(n * g.in_c + c) * g.in_plane() + i] = bias ? bias[c] : T(0);
-  for (std::ptrdiff_t n = 0; n < batch; ++n)
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
-      for (std::ptrdiff_t i = 0; i < g.out_h; ++i)
-        for (std::ptrdiff_t j = 0; j < g.out_w; ++j) {
-          const T xv = x[((n * g.out_c + o) * g.out_h + i) * g.out_w + j];
-          for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
-            for (std::ptrdiff_t u = 0; u < g.k; ++u) {
-              const std::ptrdiff_t yy = i * g.stride - g.pad_top + u;
-              if (yy < 0 || yy >= g.in_h) continue;
-              for (std::ptrdiff_t v = 0; v < g.k; ++v) {
-                const std::ptrdiff_t xx = j * g.stride - g.pad_left + v;
-                if (xx < 0 || xx >= g.in_w) continue;
-                y[((n * g.in_c + c) * g.in_h + yy) * g.in_w + xx] += w[((o * g.in_c + c) * g.k + u) * g.k + v] * xv;
-              }
-            }
-        }
+  detail::for_each_output(g, batch, [&](std::ptrdiff_t xi, std::ptrdiff_t n, std::ptrdiff_t o, std::ptrdiff_t i, std::ptrdiff_t j) {
+    detail::for_each_tap(g, n, o, i, j, [&](std::ptrdiff_t yi, std::ptrdiff_t wi) { y[yi] += w[wi] * x[xi]; });
+  });
 }
 
 /// Transposed convolution (PyTorch's ConvTranspose2d, groups = 1, dilation = 1); bias optional.
