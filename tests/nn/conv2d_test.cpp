@@ -66,10 +66,19 @@ TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward 
   MESSAGE("seed " << seed);
   const double tol = sizeof(T) == 4 ? 2e-5 : 1e-12;
   std::uint32_t stream = 0;
-  for (const ConvCase& c : conv_cases) {
+  std::vector<ConvCase> cases(std::begin(conv_cases), std::end(conv_cases));
+  // Planes large enough that a sample is cut into several im2col tiles (depth · width · rows
+  // > 2^20), stride 1 and 2, so the tile loops of all three kernels run more than once.
+  cases.push_back({{2, 64, 32, 128}, 3, 3, 1, Padding::same});
+  cases.push_back({{1, 64, 61, 250}, 2, 3, 2, Padding::same});
+  for (const ConvCase& c : cases) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
     const Shape ws{c.cout, c.x.c, c.k, c.k};
+    if (c.x.c == 64) {
+      const auto gg = conv2d_geometry(c.x, ws, c.stride, c.pad);
+      REQUIRE(detail::conv_tile_rows(gg) < gg.out_h);  // really several tiles
+    }
     const auto g = conv2d_geometry(c.x, ws, c.stride, c.pad);
     const Shape ys{c.x.n, c.cout, g.out_h, g.out_w};
     auto x = random_tensor<T>(c.x, seed, ++stream), w = random_tensor<T>(ws, seed, ++stream);
