@@ -40,11 +40,12 @@ TEST_CASE("Tape: parameter gradients accumulate across backward() calls until ze
   x[0] = 1, x[1] = 2, x[2] = 3;
   Parameter<double> w({1, 1, 1, 1});
   w.value[0] = 2;
+  const Tensor<double> zero({1, 1, 1, 3});  // inputs must outlive the tape's use of them
   Tape<double> tape;
   auto loss = [&] {  // mean((w·x)²) → d/dw = 2w·mean(x²) = 2·2·14/3
     tape.reset();
     auto y = conv2d(tape, tape.input(x.view()), tape.param(w));
-    auto l = mse(tape, y, tape.input(Tensor<double>({1, 1, 1, 3}).view()));
+    auto l = mse(tape, y, tape.input(zero.view()));
     tape.backward(l);
     return l.value[0];
   };
