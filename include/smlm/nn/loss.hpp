@@ -8,7 +8,8 @@
 //   deep_storm_loss        Nehme et al., "Deep-STORM: super-resolution single-molecule
 //                          microscopy by deep learning", Optica 5 (2018): mse(G ∗ p, t) +
 //                          l1_weight · mean |p|, G a k×k Gaussian of σ px normalised to sum
-//                          `kernel_sum` (7, 1, 2 by default, as in the issue) applied per channel.
+//                          `kernel_sum` (7, 1, 2 by default, as in the issue) applied per channel;
+//                          l1_weight defaults to 1, our choice (set it from the training recipe).
 // Targets never receive gradients.
 #pragma once
 
