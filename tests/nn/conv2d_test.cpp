@@ -1,0 +1,234 @@
+// conv2d.hpp: geometry, im2col + GEMM against the direct reference, gradients against finite
+// differences (conv2d, conv_transpose2d, fixed_conv2d), the Gaussian kernel.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <smlm/nn/conv2d.hpp>
+#include <vector>
+
+#include "gradcheck.hpp"
+
+using namespace smlm::nn;
+using smlm::nn::test::gradcheck;
+using smlm::nn::test::random_tensor;
+using smlm::nn::test::Vars;
+
+TEST_CASE("conv2d geometry: same and valid padding, stride 1 and 2") {
+  const auto g = conv2d_geometry({1, 3, 7, 8}, {4, 3, 3, 3}, 1, Padding::same);
+  CHECK(g.out_h == 7);
+  CHECK(g.out_w == 8);
+  CHECK(g.pad_top == 1);
+  const auto g2 = conv2d_geometry({1, 3, 7, 8}, {4, 3, 3, 3}, 2, Padding::same);
+  CHECK(g2.out_h == 4);  // ⌈7/2⌉, total padding (4-1)*2+3-7 = 2
+  CHECK(g2.pad_top == 1);
+  CHECK(g2.out_w == 4);  // ⌈8/2⌉, total padding 1 → 0 before
+  CHECK(g2.pad_left == 0);
+  const auto g3 = conv2d_geometry({1, 3, 7, 8}, {4, 3, 3, 3}, 2, Padding::valid);
+  CHECK(g3.out_h == 3);
+  CHECK(g3.out_w == 3);
+  const auto g4 = conv2d_geometry({1, 1, 6, 6}, {1, 1, 4, 4}, 1, Padding::same);  // even k
+  CHECK(g4.out_h == 6);
+  CHECK(g4.pad_top == 1);  // total 3: 1 before, 2 after
+  CHECK_THROWS_AS(conv2d_geometry({1, 2, 5, 5}, {4, 3, 3, 3}, 1, Padding::same), smlm::assertion_error);
+  const auto t = conv_transpose2d_geometry({1, 2, 5, 6}, {2, 3, 3, 3}, 2, 1, 1);
+  CHECK(t.in_h == 10);  // (5-1)*2 - 2 + 3 + 1
+  CHECK(t.in_w == 12);
+  CHECK(t.in_c == 3);
+}
+
+TEST_CASE("conv2d: a hand-computed 3x3 same convolution") {
+  // x = 1..9 in a 3x3 plane, w = all ones: each output is the sum of its in-range 3x3 window.
+  std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w(9, 1.0f), y(9);
+  const auto g = conv2d_geometry({1, 1, 3, 3}, {1, 1, 3, 3}, 1, Padding::same);
+  std::vector<float> scratch(conv_worker_scratch<float>(g) + 64);
+  conv2d_forward(g, 1, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), scratch.data());
+  const std::vector<float> expect = {12, 21, 16, 27, 45, 33, 24, 39, 28};
+  for (int i = 0; i < 9; ++i) CHECK(y[i] == doctest::Approx(expect[i]));
+}
+
+namespace {
+struct ConvCase {
+  Shape x;
+  std::ptrdiff_t cout, k, stride;
+  Padding pad;
+};
+const ConvCase conv_cases[] = {
+    {{2, 3, 7, 9}, 4, 3, 1, Padding::same},  {{1, 2, 8, 6}, 3, 3, 2, Padding::same},
+    {{2, 2, 9, 7}, 3, 3, 2, Padding::valid}, {{1, 3, 5, 5}, 2, 1, 1, Padding::same},
+    {{2, 1, 6, 7}, 2, 5, 1, Padding::valid}, {{1, 2, 6, 6}, 2, 4, 1, Padding::same},
+    {{3, 2, 5, 4}, 3, 2, 2, Padding::valid}, {{1, 4, 11, 13}, 5, 7, 1, Padding::same},
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward and backward)", T, float, double) {
+  const std::uint64_t seed = 20261201;
+  MESSAGE("seed " << seed);
+  const double tol = sizeof(T) == 4 ? 2e-5 : 1e-12;
+  std::uint32_t stream = 0;
+  std::vector<ConvCase> cases(std::begin(conv_cases), std::end(conv_cases));
+  // Planes large enough that a sample is cut into several im2col tiles (depth · width · rows
+  // > 2^20), stride 1 and 2, so the tile loops of all three kernels run more than once.
+  cases.push_back({{2, 64, 32, 128}, 3, 3, 1, Padding::same});
+  cases.push_back({{1, 64, 61, 250}, 2, 3, 2, Padding::same});
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    const Shape ws{c.cout, c.x.c, c.k, c.k};
+    if (c.x.c == 64) {
+      const auto gg = conv2d_geometry(c.x, ws, c.stride, c.pad);
+      REQUIRE(detail::conv_tile_rows(gg) < gg.out_h);  // really several tiles
+    }
+    const auto g = conv2d_geometry(c.x, ws, c.stride, c.pad);
+    const Shape ys{c.x.n, c.cout, g.out_h, g.out_w};
+    auto x = random_tensor<T>(c.x, seed, ++stream), w = random_tensor<T>(ws, seed, ++stream);
+    auto b = random_tensor<T>({1, c.cout, 1, 1}, seed, ++stream), dy = random_tensor<T>(ys, seed, ++stream);
+    Tensor<T> y_ref(ys), y_fast(ys);
+    conv2d_forward_ref(g, c.x.n, x.data(), w.data(), b.data(), y_ref.data());
+    WorkerPool pool(2);
+    std::vector<T> scratch(2 * conv_worker_scratch<T>(g) + 64);
+    T* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(T);
+    conv2d_forward(g, c.x.n, x.data(), w.data(), b.data(), y_fast.data(), aligned, &pool);
+    double scale = 0;
+    for (auto v : y_ref) scale = std::max(scale, std::abs(double(v)));
+    for (std::ptrdiff_t i = 0; i < ys.size(); ++i) REQUIRE(std::abs(double(y_fast[i] - y_ref[i])) <= tol * scale);
+
+    // Backward through the tape (fast path, 2 threads) against conv2d_backward_ref.
+    Tensor<T> dx_ref(c.x), dw_ref(ws), db_ref({1, c.cout, 1, 1});
+    conv2d_backward_ref(g, c.x.n, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data());
+    Tensor<T> dx(c.x), dw(ws), db({1, c.cout, 1, 1});
+    Tape<T> tape(&pool);
+    const auto yv = conv2d(tape, tape.input(x.view(), dx.data()), tape.input(w.view(), dw.data()),
+                           tape.input(b.view(), db.data()), {c.stride, c.pad});
+    for (std::ptrdiff_t i = 0; i < ys.size(); ++i) REQUIRE(yv.value[i] == y_fast[i]);
+    tape.backward(yv, dy.view());
+    auto close = [&](const Tensor<T>& fast, const Tensor<T>& ref) {
+      double s = 0, e = 0;
+      for (std::ptrdiff_t i = 0; i < ref.size(); ++i) {
+        s = std::max(s, std::abs(double(ref[i])));
+        e = std::max(e, std::abs(double(fast[i] - ref[i])));
+      }
+      return e <= tol * s;
+    };
+    CHECK(close(dx, dx_ref));
+    CHECK(close(dw, dw_ref));
+    CHECK(close(db, db_ref));
+  }
+}
+
+TEST_CASE("conv2d: adversarial inputs (all-max, checkerboard) match the reference without NaN") {
+  const Shape xs{1, 2, 9, 10}, ws{3, 2, 3, 3};
+  const auto g = conv2d_geometry(xs, ws, 1, Padding::same);
+  Tensor<float> x(xs), w(ws, 1.0f), y_ref({1, 3, 9, 10}), y({1, 3, 9, 10});
+  std::vector<float> scratch(conv_worker_scratch<float>(g) + 64);
+  float* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(float);
+  for (const float big : {1e30f, -1e30f}) {
+    for (std::ptrdiff_t i = 0; i < x.size(); ++i) x[i] = (i % 2) ? big : -big / 2;
+    conv2d_forward_ref(g, 1, x.data(), w.data(), static_cast<const float*>(nullptr), y_ref.data());
+    conv2d_forward(g, 1, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), aligned);
+    for (std::ptrdiff_t i = 0; i < y.size(); ++i) {
+      REQUIRE(std::isfinite(y[i]));
+      CHECK(std::abs(y[i] - y_ref[i]) <= 1e-5f * std::abs(big) * 9);
+    }
+  }
+}
+
+TEST_CASE("conv2d: gradients match finite differences (random shapes, odd sizes, bias or not)") {
+  std::uint64_t seed = 7001;
+  for (const ConvCase& c : conv_cases) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    const bool with_bias = c.k != 5;
+    std::vector<Tensor<double>> in;
+    in.push_back(random_tensor(c.x, seed, 1));
+    in.push_back(random_tensor({c.cout, c.x.c, c.k, c.k}, seed, 2, 0.5));
+    if (with_bias) in.push_back(random_tensor({1, c.cout, 1, 1}, seed, 3));
+    gradcheck(in, [&](Tape<double>& t, const Vars& v) {
+      return with_bias ? conv2d(t, v[0], v[1], v[2], {c.stride, c.pad}) : conv2d(t, v[0], v[1], {c.stride, c.pad});
+    }, seed++);
+  }
+}
+
+TEST_CASE("conv_transpose2d: matches its reference and finite differences; adjoint of conv2d") {
+  struct Case {
+    Shape x;
+    std::ptrdiff_t cout, k, stride, pad, out_pad;
+  };
+  const Case cases[] = {{{2, 3, 4, 5}, 2, 2, 2, 0, 0}, {{1, 2, 5, 3}, 3, 3, 2, 1, 1}, {{1, 2, 4, 4}, 2, 3, 1, 1, 0},
+                        {{2, 1, 3, 3}, 2, 4, 2, 1, 0}};
+  std::uint64_t seed = 8100;
+  for (const Case& c : cases) {
+    const Shape ws{c.x.c, c.cout, c.k, c.k};
+    const auto g = conv_transpose2d_geometry(c.x, ws, c.stride, c.pad, c.out_pad);
+    auto x = random_tensor(c.x, seed, 1), w = random_tensor(ws, seed, 2), b = random_tensor({1, c.cout, 1, 1}, seed, 3);
+    Tensor<double> y_ref({c.x.n, c.cout, g.in_h, g.in_w});
+    conv_transpose2d_forward_ref(g, c.x.n, x.data(), w.data(), b.data(), y_ref.data());
+    Tape<double> tape;
+    const ConvTranspose2dOptions opt{c.stride, c.pad, c.out_pad};
+    const auto y = conv_transpose2d(tape, tape.input(x.view()), tape.input(w.view()), tape.input(b.view()), opt);
+    REQUIRE(y.shape() == y_ref.shape());
+    for (std::ptrdiff_t i = 0; i < y_ref.size(); ++i) CHECK(y.value[i] == doctest::Approx(y_ref[i]).epsilon(1e-12));
+    // <conv_transpose(x), z> = <x, conv(z)> with the same weights (bias off).
+    auto z = random_tensor(y_ref.shape(), seed, 4);
+    Tensor<double> conv_z(c.x), ty(y_ref.shape());
+    conv2d_forward_ref(g, c.x.n, z.data(), w.data(), static_cast<const double*>(nullptr), conv_z.data());
+    conv_transpose2d_forward_ref(g, c.x.n, x.data(), w.data(), static_cast<const double*>(nullptr), ty.data());
+    double lhs = 0, rhs = 0;
+    for (std::ptrdiff_t i = 0; i < z.size(); ++i) lhs += ty[i] * z[i];
+    for (std::ptrdiff_t i = 0; i < x.size(); ++i) rhs += x[i] * conv_z[i];
+    CHECK(lhs == doctest::Approx(rhs).epsilon(1e-10));
+    std::vector<Tensor<double>> in{x, w, b};
+    gradcheck(in, [&](Tape<double>& t, const Vars& v) { return conv_transpose2d(t, v[0], v[1], v[2], opt); }, seed++);
+  }
+}
+
+TEST_CASE("gaussian_kernel and fixed_conv2d: normalisation, symmetry, gradient only into x") {
+  std::vector<double> k(49);
+  gaussian_kernel(k.data(), 7, 1.0, 2.0);
+  double sum = 0;
+  for (double v : k) sum += v;
+  CHECK(sum == doctest::Approx(2.0).epsilon(1e-12));
+  CHECK(k[24] > k[23]);
+  CHECK(k[23] == doctest::Approx(k[25]));
+  CHECK(k[17] == doctest::Approx(k[23]));
+  CHECK(k[23] / k[24] == doctest::Approx(std::exp(-0.5)));
+  CHECK_THROWS_AS(gaussian_kernel(k.data(), 4, 1.0), smlm::assertion_error);
+
+  // A unit impulse in the middle of a plane reproduces the kernel; every channel is blurred alike.
+  Tensor<double> x({1, 2, 9, 9});
+  x(0, 0, 4, 4) = 1;
+  x(0, 1, 4, 4) = 3;
+  Tape<double> tape;
+  const auto y = fixed_conv2d(tape, tape.input(x.view()), TensorView<const double>(k.data(), {1, 1, 7, 7}));
+  for (int u = 0; u < 7; ++u)
+    for (int v = 0; v < 7; ++v) {
+      CHECK(y.value(0, 0, 1 + u, 1 + v) == doctest::Approx(k[u * 7 + v]));
+      CHECK(y.value(0, 1, 1 + u, 1 + v) == doctest::Approx(3 * k[u * 7 + v]));
+    }
+  std::vector<Tensor<double>> in{random_tensor({2, 2, 6, 5}, 9, 1)};
+  gradcheck(in, [&](Tape<double>& t, const Vars& v) {
+    return fixed_conv2d(t, v[0], TensorView<const double>(k.data(), {1, 1, 7, 7}));
+  }, 9);
+}
+
+TEST_CASE("gemm: the scratch-buffer Eigen product matches gemm_ref for every transpose") {
+  using detail::trans;
+  const std::uint64_t seed = 4242;
+  MESSAGE("seed " << seed);
+  const std::ptrdiff_t m = 37, n = 53, k = 29;
+  auto a = random_tensor<float>({1, 1, 1, m * k}, seed, 1), b = random_tensor<float>({1, 1, 1, k * n}, seed, 2);
+  std::vector<float> scratch(detail::gemm_scratch_size<float>(m, n, k) + 64);
+  float* s = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(float);
+  auto run = [&](auto ta, auto tb) {
+    constexpr trans TA = decltype(ta)::value, TB = decltype(tb)::value;
+    const std::ptrdiff_t lda = TA == trans::no ? k : m, ldb = TB == trans::no ? n : k;
+    std::vector<float> c1(m * n, 0.5f), c2(m * n, 0.5f);
+    detail::gemm<TA, TB>(m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c1.data(), n, s);
+    detail::gemm_ref<TA, TB>(m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c2.data(), n);
+    for (std::ptrdiff_t i = 0; i < m * n; ++i) REQUIRE(c1[i] == doctest::Approx(c2[i]).epsilon(1e-5));
+  };
+  run(std::integral_constant<trans, trans::no>{}, std::integral_constant<trans, trans::no>{});
+  run(std::integral_constant<trans, trans::yes>{}, std::integral_constant<trans, trans::no>{});
+  run(std::integral_constant<trans, trans::no>{}, std::integral_constant<trans, trans::yes>{});
+  run(std::integral_constant<trans, trans::yes>{}, std::integral_constant<trans, trans::yes>{});
+}

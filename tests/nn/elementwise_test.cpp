@@ -1,0 +1,77 @@
+// elementwise.hpp: add, scale, concat, activations, dropout.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <smlm/nn/elementwise.hpp>
+
+#include "gradcheck.hpp"
+
+using namespace smlm::nn;
+using smlm::nn::test::gradcheck;
+using smlm::nn::test::random_tensor;
+using smlm::nn::test::Vars;
+
+TEST_CASE("activations: known values") {
+  const double x[] = {-2, -0.5, 0.5, 3};
+  double y[4];
+  activation_forward(Activation::relu, 4, x, y);
+  CHECK(y[0] == 0);
+  CHECK(y[3] == 3);
+  activation_forward(Activation::leaky_relu, 4, x, y, 0.2);
+  CHECK(y[0] == doctest::Approx(-0.4));
+  CHECK(y[2] == 0.5);
+  activation_forward(Activation::sigmoid, 4, x, y);
+  CHECK(y[1] == doctest::Approx(1 / (1 + std::exp(0.5))));
+  activation_forward(Activation::tanh, 4, x, y);
+  CHECK(y[3] == doctest::Approx(std::tanh(3.0)));
+}
+
+TEST_CASE("add, scale, concat and activations: gradients match finite differences") {
+  std::vector<Tensor<double>> two{random_tensor({2, 3, 4, 5}, 51, 1), random_tensor({2, 3, 4, 5}, 51, 2)};
+  gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], v[1]); }, 51);
+  // The same Var used twice gets the sum of both contributions.
+  gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], scale(t, v[0], 2.5)); }, 52);
+  std::vector<Tensor<double>> cat{random_tensor({2, 3, 3, 5}, 53, 1), random_tensor({2, 1, 3, 5}, 53, 2)};
+  gradcheck(cat, [](Tape<double>& t, const Vars& v) { return concat(t, v[0], v[1]); }, 53);
+  std::vector<Tensor<double>> one{random_tensor({1, 2, 5, 7}, 54, 1)};
+  gradcheck(one, [](Tape<double>& t, const Vars& v) { return relu(t, v[0]); }, 54);
+  gradcheck(one, [](Tape<double>& t, const Vars& v) { return leaky_relu(t, v[0], 0.1); }, 55);
+  gradcheck(one, [](Tape<double>& t, const Vars& v) { return smlm::nn::tanh(t, v[0]); }, 56);
+  gradcheck(one, [](Tape<double>& t, const Vars& v) { return sigmoid(t, v[0]); }, 57);
+}
+
+TEST_CASE("concat: a's channels come first") {
+  Tensor<float> a({2, 1, 1, 2}, 1.0f), b({2, 2, 1, 2}, 2.0f);
+  Tape<float> tape;
+  const auto y = concat(tape, tape.input(a.view()), tape.input(b.view()));
+  REQUIRE(y.shape() == Shape{2, 3, 1, 2});
+  CHECK(y.value(1, 0, 0, 1) == 1.0f);
+  CHECK(y.value(1, 2, 0, 0) == 2.0f);
+  CHECK_THROWS_AS(concat(tape, tape.input(a.view()), tape.input(Tensor<float>({1, 2, 1, 2}).view())),
+                  smlm::assertion_error);
+}
+
+TEST_CASE("dropout: keeps about 1 − p, scales kept values, same seed same mask, identity in inference") {
+  const double p = 0.3;
+  Tensor<float> x({1, 1, 200, 200}, 1.0f);
+  Tape<float> tape;
+  const auto y1 = dropout(tape, tape.input(x.view()), p, 77, 3);
+  const auto y2 = dropout(tape, tape.input(x.view()), p, 77, 3);
+  const auto y3 = dropout(tape, tape.input(x.view()), p, 77, 4);
+  const double n = double(x.size());
+  double kept = 0, differ = 0;
+  for (std::ptrdiff_t i = 0; i < x.size(); ++i) {
+    REQUIRE((y1.value[i] == 0.0f || y1.value[i] == doctest::Approx(1 / (1 - p))));
+    kept += y1.value[i] != 0;
+    REQUIRE(y1.value[i] == y2.value[i]);
+    differ += (y1.value[i] != y3.value[i]);
+  }
+  CHECK(std::abs(kept / n - (1 - p)) < 5 * std::sqrt(p * (1 - p) / n));  // binomial, 5 SE
+  CHECK(differ > 0.3 * n);  // another step draws another mask (expected 2p(1-p) = 42%)
+  tape.set_mode(Mode::inference);
+  const auto yi = dropout(tape, tape.input(x.view()), p, 77, 3);
+  CHECK(yi.data() == x.data());
+  tape.set_mode(Mode::training);
+  std::vector<Tensor<double>> one{random_tensor({2, 2, 4, 5}, 58, 1)};
+  gradcheck(one, [](Tape<double>& t, const Vars& v) { return dropout(t, v[0], 0.5, 9, 1); }, 58);
+}

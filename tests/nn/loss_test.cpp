@@ -1,0 +1,61 @@
+// loss.hpp: known values and gradients of every loss, including Deep-STORM's.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <smlm/nn/loss.hpp>
+
+#include "gradcheck.hpp"
+
+using namespace smlm::nn;
+using smlm::nn::test::gradcheck;
+using smlm::nn::test::random_tensor;
+using smlm::nn::test::uniform_tensor;
+using smlm::nn::test::Vars;
+
+TEST_CASE("losses: known values") {
+  Tensor<double> p({1, 1, 1, 4}), t({1, 1, 1, 4});
+  const double pv[] = {1, -2, 0.5, 3}, tv[] = {0, 1, 0.5, 1};
+  for (int i = 0; i < 4; ++i) p[i] = pv[i], t[i] = tv[i];
+  Tape<double> tape;
+  const auto P = tape.input(p.view()), T = tape.input(t.view());
+  CHECK(mse(tape, P, T).value[0] == doctest::Approx((1 + 9 + 0 + 4) / 4.0));
+  CHECK(l1(tape, P, T).value[0] == doctest::Approx((1 + 3 + 0 + 2) / 4.0));
+  CHECK(mean_abs(tape, P).value[0] == doctest::Approx((1 + 2 + 0.5 + 3) / 4.0));
+  double bce = 0;
+  for (int i = 0; i < 4; ++i) {
+    const double s = 1 / (1 + std::exp(-pv[i]));
+    bce -= tv[i] * std::log(s) + (1 - tv[i]) * std::log(1 - s);
+  }
+  CHECK(bce_with_logits(tape, P, T).value[0] == doctest::Approx(bce / 4));
+  // Stable at large logits: log(1 + e^100) computed without overflow.
+  p[0] = 100, t[0] = 0;
+  CHECK(std::isfinite(bce_with_logits(tape, P, T).value[0]));
+  CHECK_THROWS_AS(mse(tape, P, tape.input(Tensor<double>({1, 1, 2, 2}).view())), smlm::assertion_error);
+}
+
+TEST_CASE("deep_storm_loss: blur of a point source, L1 weight, equals its definition") {
+  Tensor<double> p({1, 1, 9, 9}), t({1, 1, 9, 9});
+  p(0, 0, 4, 4) = 1.0;
+  Tape<double> tape;
+  DeepStormLossOptions opt;
+  opt.l1_weight = 0.5;
+  const auto loss = deep_storm_loss(tape, tape.input(p.view()), tape.input(t.view()), opt);
+  // G∗p is the kernel itself (sum 2): mse = Σ k² / 81, plus 0.5 · (1/81).
+  double k[49], sq = 0;
+  gaussian_kernel(k, 7, 1.0, 2.0);
+  for (double v : k) sq += v * v;
+  CHECK(loss.value[0] == doctest::Approx(sq / 81 + 0.5 / 81));
+}
+
+TEST_CASE("losses: gradients match finite differences") {
+  std::vector<Tensor<double>> in{random_tensor({2, 1, 6, 5}, 71, 1), random_tensor({2, 1, 6, 5}, 71, 2)};
+  smlm::nn::test::GradcheckOptions pred_only;
+  pred_only.wrt = {true, false};
+  gradcheck(in, [](Tape<double>& t, const Vars& v) { return mse(t, v[0], v[1]); }, 71, pred_only);
+  gradcheck(in, [](Tape<double>& t, const Vars& v) { return l1(t, v[0], v[1]); }, 72, pred_only);
+  gradcheck(in, [](Tape<double>& t, const Vars& v) { return mean_abs(t, v[0]); }, 73, pred_only);
+  std::vector<Tensor<double>> logits{random_tensor({2, 1, 4, 4}, 74, 1, 3.0), uniform_tensor({2, 1, 4, 4}, 74, 2, 0, 1)};
+  gradcheck(logits, [](Tape<double>& t, const Vars& v) { return bce_with_logits(t, v[0], v[1]); }, 74, pred_only);
+  std::vector<Tensor<double>> storm{random_tensor({2, 1, 11, 9}, 75, 1), uniform_tensor({2, 1, 11, 9}, 75, 2, 0, 1)};
+  gradcheck(storm, [](Tape<double>& t, const Vars& v) { return deep_storm_loss(t, v[0], v[1]); }, 75, pred_only);
+}
