@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "demo_command.hpp"
 #include "info_command.hpp"
+#include "localize_command.hpp"
 
 namespace {
 /// Errors are printed on exactly one line.
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   int exit_code = 1;
   smlm::cli::register_demo(app, exit_code);
   smlm::cli::register_info(app, exit_code);
+  smlm::cli::register_localize(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
