@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <smlm/core/config.hpp>
@@ -90,6 +91,8 @@ struct FitResult {
 template <class T>
 struct FitWorkspace {
   std::vector<T> mu, jacobian, d_sigma, data, weight, offset;
+  /// mu + o and 1/(mu + o) per pixel at the current θ and at the trial (MLE objective changes).
+  std::vector<double> shifted, inv_shifted, trial_shifted, trial_inv_shifted;
   std::ptrdiff_t max_pixels = 0;
 
   FitWorkspace() = default;
@@ -102,6 +105,7 @@ struct FitWorkspace {
     data.assign(n, T(0));
     weight.assign(n, T(0));
     offset.assign(n, T(0));
+    for (auto* v : {&shifted, &inv_shifted, &trial_shifted, &trial_inv_shifted}) v->assign(n, 0.0);
     max_pixels = pixels;
   }
 };
@@ -182,8 +186,19 @@ inline bool cholesky_solve(std::array<double, max_fit_params * max_fit_params>& 
   return true;
 }
 
-/// Objective, gradient (of half the objective) and H at the model in ws; false when some m ≤ 0
-/// (mle) or a value is not finite.
+/// ln(1 + u) for |u| ≤ 1/32 by its alternating series to u⁸ (truncation error < u⁹/9 ≈ 4e-15·u
+/// relative), std::log1p beyond. The MLE compares objectives through their change, a sum of
+/// z·ln(m'/m) with m'/m near 1 once the fit is close: this avoids a full-precision logarithm per
+/// pixel and iteration without losing accuracy.
+inline double log1p_near_zero(double u) noexcept {
+  if (!(std::abs(u) <= 1.0 / 32)) return std::log1p(u);
+  return u * (1 - u * (1.0 / 2 - u * (1.0 / 3 - u * (1.0 / 4 - u * (1.0 / 5 - u * (1.0 / 6 - u * (1.0 / 7 - u / 8)))))));
+}
+
+/// Objective, gradient (of half the objective) and H at the model in ws.mu (and its Jacobian);
+/// false when some m ≤ 0 (mle). With `change` (mle only) the objective is the change of the
+/// deviance from the current θ, whose mu + o and 1/(mu + o) are in ws.shifted / ws.inv_shifted;
+/// the trial's are written to ws.trial_shifted / ws.trial_inv_shifted either way.
 struct Normal {
   double objective = 0;
   std::array<double, max_fit_params> g{};
@@ -191,31 +206,38 @@ struct Normal {
   bool finite = true;
 };
 
-template <class T>
-bool accumulate(estimator method, int n_params, int psf_params, bool fit_sigma, std::ptrdiff_t pixels,
-                const FitWorkspace<T>& ws, Normal& out) noexcept {
+template <int NParams, class T>
+bool accumulate_n(estimator method, int psf_params, bool fit_sigma, std::ptrdiff_t pixels, FitWorkspace<T>& ws,
+                  Normal& out, bool change) noexcept {
+  constexpr int n_params = NParams;  // compile-time, so the normal-matrix loops unroll
   out = Normal{};
   const T* planes[max_fit_params] = {};
   for (int k = 0; k < psf_params; ++k) planes[k] = ws.jacobian.data() + k * pixels;
   if (fit_sigma) planes[psf_params] = ws.d_sigma.data();
   double obj = 0;
   for (std::ptrdiff_t i = 0; i < pixels; ++i) {
-    const double mu = ws.mu[static_cast<std::size_t>(i)];
+    const auto p = static_cast<std::size_t>(i);
+    const double mu = ws.mu[p];
     double r, w;  // gradient coefficient and H weight, in terms of ∂mu
     if (method == estimator::mle) {
-      const double s = ws.weight[static_cast<std::size_t>(i)];  // 1/excess
-      const double o = ws.offset[static_cast<std::size_t>(i)];
-      const double z = ws.data[static_cast<std::size_t>(i)];
-      const double shifted = mu + o;
+      const double s = ws.weight[p];  // 1/excess
+      const double z = ws.data[p];
+      const double shifted = mu + ws.offset[p];
       if (!(shifted > 0)) return false;
       const double inv = 1 / shifted;  // the one division per pixel: z/m = z·inv/s
-      const double m = s * shifted;
-      obj += m - z + (z > 0 ? z * std::log(z * inv / s) : 0.0);
+      ws.trial_shifted[p] = shifted;
+      ws.trial_inv_shifted[p] = inv;
+      if (change) {
+        // D' − D = 2 Σ [s·(shifted' − shifted) − z·ln(shifted'/shifted)]
+        obj += s * (shifted - ws.shifted[p]) - (z > 0 ? z * log1p_near_zero(shifted * ws.inv_shifted[p] - 1) : 0.0);
+      } else {
+        obj += s * shifted - z + (z > 0 ? z * std::log(z * inv / s) : 0.0);
+      }
       r = s - z * inv;
       w = s * inv;
     } else {
-      const double w0 = ws.weight[static_cast<std::size_t>(i)];
-      const double e = mu - ws.data[static_cast<std::size_t>(i)];
+      const double w0 = ws.weight[p];
+      const double e = mu - ws.data[p];
       obj += w0 * e * e;
       r = w0 * e;
       w = w0;
@@ -234,6 +256,16 @@ bool accumulate(estimator method, int n_params, int psf_params, bool fit_sigma, 
   out.finite = std::isfinite(out.objective);
   for (int k = 0; k < n_params; ++k) out.finite = out.finite && std::isfinite(out.g[k]);
   return true;
+}
+
+template <class T>
+bool accumulate(estimator method, int n_params, int psf_params, bool fit_sigma, std::ptrdiff_t pixels,
+                FitWorkspace<T>& ws, Normal& out, bool change) noexcept {
+  switch (n_params) {
+    case 4: return accumulate_n<4>(method, psf_params, fit_sigma, pixels, ws, out, change);
+    case 5: return accumulate_n<5>(method, psf_params, fit_sigma, pixels, ws, out, change);
+    default: return accumulate_n<6>(method, psf_params, fit_sigma, pixels, ws, out, change);
+  }
 }
 
 }  // namespace detail
@@ -328,9 +360,15 @@ FitResult<typename P::scalar> fit(const P& model, ConstImageView<typename P::sca
   };
   detail::Normal cur, trial;
   detail::evaluate_model(local, theta, fit_sigma, window, ws);
-  if (!detail::accumulate(options.method, n, P::num_params, fit_sigma, pixels, ws, cur) || !cur.finite) {
+  const bool mle = options.method == estimator::mle;
+  if (!detail::accumulate(options.method, n, P::num_params, fit_sigma, pixels, ws, cur, false) || !cur.finite) {
     result.status = fit_status::not_finite;
     return result;
+  }
+  double objective = cur.objective;
+  if (mle) {
+    std::swap(ws.shifted, ws.trial_shifted);
+    std::swap(ws.inv_shifted, ws.trial_inv_shifted);
   }
   double lambda = options.initial_lambda;
   result.status = fit_status::max_iterations;
@@ -362,15 +400,21 @@ FitResult<typename P::scalar> fit(const P& model, ConstImageView<typename P::sca
     bool ok = next[i_photons] > 0 && (!fit_sigma || next[P::num_params] > 0);
     if (ok) {
       detail::evaluate_model(local, next, fit_sigma, window, ws);
-      ok = detail::accumulate(options.method, n, P::num_params, fit_sigma, pixels, ws, trial) && trial.finite;
+      ok = detail::accumulate(options.method, n, P::num_params, fit_sigma, pixels, ws, trial, mle) && trial.finite;
     }
-    const bool accepted = ok && trial.objective <= cur.objective;
+    const double change = mle ? trial.objective : trial.objective - objective;
+    const bool accepted = ok && change <= 0;
     // A rejected step counts toward convergence only while it is close to the Gauss–Newton step
     // (λ ≤ 1): a tiny step forced by a large λ says nothing about the optimum.
     const bool done = small && (accepted || lambda <= 1);
     if (accepted) {
       theta = next;
       cur = trial;
+      objective += change;
+      if (mle) {
+        std::swap(ws.shifted, ws.trial_shifted);
+        std::swap(ws.inv_shifted, ws.trial_inv_shifted);
+      }
       lambda = std::max(lambda / 10, 1e-12);
     } else {
       lambda *= 10;
@@ -389,7 +433,7 @@ FitResult<typename P::scalar> fit(const P& model, ConstImageView<typename P::sca
   result.iterations = it;
   result.spot = Layout::spot(theta);
   if (fit_sigma) result.sigma_px = static_cast<T>(theta[P::num_params]);
-  result.objective = cur.objective;
+  result.objective = objective;
   for (int k = 0; k < n; ++k)
     if (!std::isfinite(theta[k])) result.status = fit_status::not_finite;
   if (result.status == fit_status::converged &&
