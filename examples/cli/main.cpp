@@ -17,6 +17,7 @@
 #include "info_command.hpp"
 #include "simulate_command.hpp"
 #include "render_command.hpp"
+#include "localize_command.hpp"
 
 namespace {
 /// Errors are printed on exactly one line.
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_render(app, exit_code);
   smlm::cli::register_frc(app, exit_code);
   smlm::cli::register_codec(app, exit_code);
+  smlm::cli::register_localize(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
