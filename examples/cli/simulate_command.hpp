@@ -21,6 +21,7 @@
 
 #include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
+#include <smlm/camera/fast_emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
 #include <smlm/io/csv.hpp>
@@ -216,7 +217,9 @@ inline void run_simulate(const SimulateOptions& o) {
       cam.full_scale_adu = 65535;  // a 16-bit file
       run_simulation(o, psf, cam, config, std::move(labels));
     } else if (o.camera == "emccd") {
-      run_simulation(o, psf, camera::Emccd<float>{}, config, std::move(labels));
+      // FastEmccd: Emccd's parameters and declared statistics, per-pixel streams, vectorised. Its
+      // frames differ from camera::Emccd's for the same seed (another use of the random words).
+      run_simulation(o, psf, camera::FastEmccd<float>{}, config, std::move(labels));
     } else if (o.camera == "cmos-phone") {
       // The cellSTORM preset: 8-bit video values (0..255) in the 16-bit file; the simulator
       // passes each frame's index, so the frame-gain drift and the dip every 30 frames apply.

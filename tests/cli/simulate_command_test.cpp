@@ -144,6 +144,34 @@ TEST_CASE("simulate --camera cmos-phone: 8-bit values in the 16-bit file, a dip 
   CHECK(top == 255);
 }
 
+TEST_CASE("simulate --camera emccd (FastEmccd) records the EMCCD's declared mean and variance") {
+  // Background only: every pixel has λ = 50 photons, so the stack's pooled mean and variance are
+  // the declared ones of the default Emccd. 6 x 4096 pixels: the mean's sd is σ/157, about 0.3 %
+  // of σ; the variance's relative sd is √((κ + 2)/n) ≈ 1.3 % (κ ≈ 0.6 for this gamma-plus-normal
+  // value), so 5 % is about 4 sd.
+  const std::string tif = tmp_dir + "/sim_emccd.tif", csv = tmp_dir + "/sim_emccd.csv";
+  auto r = run_smlm("simulate -o " + tif + " --truth " + csv + " --frames 6 --size 64 --density 0 --background 50 --seed 5");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  auto reader = smlm::io::TiffReader::open(tif);
+  REQUIRE(reader);
+  double sum = 0, sum2 = 0, n = 0;
+  smlm::Image<double> frame;
+  for (std::ptrdiff_t f = 0; f < 6; ++f) {
+    REQUIRE(reader->read_frame(f, frame).ok());
+    sum += frame.sum();
+    sum2 += frame.square().sum();
+    n += static_cast<double>(frame.size());
+  }
+  const smlm::camera::Emccd<float> emccd;
+  const double mean = sum / n, variance = (sum2 - n * mean * mean) / (n - 1);
+  const double declared_mean = emccd.mean_adu(50), declared_variance = emccd.variance_adu(50);
+  CAPTURE(mean);
+  CAPTURE(variance);
+  CHECK(std::abs(mean - declared_mean) < 4 * std::sqrt(declared_variance / n));
+  CHECK(std::abs(variance / declared_variance - 1) < 0.05);
+}
+
 TEST_CASE("simulate: bad values exit 2 naming flag and value; unavailable parts exit 1") {
   const std::string out = " -o " + tmp_dir + "/sim_bad.tif --truth " + tmp_dir + "/sim_bad.csv";
   struct Case {
