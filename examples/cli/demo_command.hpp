@@ -18,6 +18,7 @@
 #include <smlm/io/csv.hpp>
 #include <smlm/io/png.hpp>
 #include <smlm/io/tiff_writer.hpp>
+#include <smlm/render/histogram.hpp>
 
 #include "stack_statistics.hpp"
 
@@ -36,20 +37,6 @@ struct DemoOptions {
 inline Image<std::uint8_t> to_display8(const Image<double>& image, double lo, double hi) {
   const double scale = hi > lo ? 255.0 / (hi - lo) : 0.0;
   return ((image - lo) * scale).round().max(0.0).min(255.0).cast<std::uint8_t>();
-}
-
-/// 2D histogram of the table's localizations over a field of `width_nm × height_nm`.
-inline Image<double> histogram_render(const LocalizationTable& table, double width_nm, double height_nm,
-                                      double pixel_nm) {
-  const auto w = static_cast<std::ptrdiff_t>(std::ceil(width_nm / pixel_nm));
-  const auto h = static_cast<std::ptrdiff_t>(std::ceil(height_nm / pixel_nm));
-  Image<double> image = Image<double>::Zero(h, w);
-  for (std::size_t i = 0; i < table.size(); ++i) {
-    const auto x = static_cast<std::ptrdiff_t>(std::floor(table.x_nm[i] / pixel_nm));
-    const auto y = static_cast<std::ptrdiff_t>(std::floor(table.y_nm[i] / pixel_nm));
-    if (x >= 0 && x < w && y >= 0 && y < h) image(y, x) += 1.0;
-  }
-  return image;
 }
 
 inline void run_demo(const DemoOptions& opt) {
@@ -72,7 +59,8 @@ inline void run_demo(const DemoOptions& opt) {
 
   const double width_nm = static_cast<double>(stats.info.width) * opt.pixel_nm;
   const double height_nm = static_cast<double>(stats.info.height) * opt.pixel_nm;
-  const Image<double> rendered = histogram_render(truth, width_nm, height_nm, opt.render_pixel_nm);
+  const Image<double> rendered =
+      render::render_histogram(truth, render::FieldOfView{0, 0, width_nm, height_nm}, opt.render_pixel_nm).cast<double>();
   // Saturate at the 99.5th-percentile-like level max(1, 0.5·max) so single molecules stay visible.
   check(io::write_png(dir + "truth.png", make_view(to_display8(rendered, 0.0, std::max(1.0, 0.5 * rendered.maxCoeff())))));
 
