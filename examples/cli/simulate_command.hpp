@@ -9,8 +9,18 @@
 // `--structure mask --mask IMAGE.tif` distributes them in proportion to the image's values.
 // The stack is written frame by frame as it is simulated; the truth table (one row per emitter
 // per frame) is written at the end.
+//
+// --quality Q (0..100, codec::quality_to_qp) sends every recorded frame through the phone video
+// path before it is written: the camera's counts are mapped to 8-bit video levels
+// (codec::VideoConversion, fixed for the whole movie), H.264-style encoded (GOP --gop, I-frames
+// every --gop frames) and replaced by the reconstruction the decoder would output; the stack is
+// then 8-bit. The mapping sends the camera's dark level minus 3 dark SD to 0 and the mean count at
+// the brightest spot's peak (background + max photons / (2π σ²) photons) to 255, unless
+// --video-offset / --video-gain set it; cmos-phone frames are already video levels and pass as
+// they are. The ground truth is that of the scene, not of the degraded frames.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -18,6 +28,9 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include <smlm/codec/encoder.hpp>
+#include <smlm/codec/settings.hpp>
 
 #include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
@@ -48,6 +61,9 @@ struct SimulateOptions {
   double background = 50;
   std::string camera = "emccd";
   double quality = -1;  // < 0: not given
+  int gop = 30;         // codec I-frame period, with --quality
+  double video_offset = std::nan("");  // ADU mapped to video level 0 (NaN: from the camera)
+  double video_gain = std::nan("");    // video levels per ADU (NaN: from the camera)
   std::uint64_t seed = 1;
   std::string psf = "integrated";
   double p_on = 0.05;
@@ -110,6 +126,13 @@ inline void validate_simulate(const SimulateOptions& o) {
   if (o.p_off + o.p_bleach > 1) bad_value("--p-bleach", format_number(o.p_bleach), "plus --p-off exceeds 1");
   if (o.p_on + o.p_off <= 0) bad_value("--p-on", format_number(o.p_on), "and --p-off cannot both be 0");
   if (o.threads < 0) bad_value("--threads", std::to_string(o.threads), "must be >= 0");
+  if (o.quality >= 0 && (o.quality > 100 || o.quality != std::floor(o.quality)))
+    bad_value("--quality", format_number(o.quality), "must be an integer in 0..100");
+  if (o.gop < 1 || o.gop > 65535) bad_value("--gop", std::to_string(o.gop), "must be in 1..65535");
+  if (!std::isnan(o.video_gain) && !(o.video_gain > 0 && std::isfinite(o.video_gain)))
+    bad_value("--video-gain", format_number(o.video_gain), "must be positive");
+  if (!std::isnan(o.video_offset) && !std::isfinite(o.video_offset))
+    bad_value("--video-offset", format_number(o.video_offset), "must be finite");
   (void)parse_photons(o.photons);
 }
 
@@ -172,16 +195,57 @@ struct ScmosMaps {
   }
 };
 
+/// The camera-count → 8-bit video mapping of --quality (see the header comment).
+template <class Camera>
+codec::VideoConversion video_conversion(const SimulateOptions& o, const Camera& camera, bool already_video) {
+  if (already_video && std::isnan(o.video_offset) && std::isnan(o.video_gain)) return {};
+  const double dark = camera.mean_adu(0.0);
+  const double low = std::isnan(o.video_offset) ? std::max(0.0, dark - 3 * std::sqrt(camera.variance_adu(0.0))) : o.video_offset;
+  if (!std::isnan(o.video_gain)) return {low, o.video_gain};
+  const sim::PhotonDistribution photons = parse_photons(o.photons);
+  const double sigma_px = o.sigma_nm / o.pixel_nm;
+  const double peak_photons = o.background + photons.b / (2 * 3.14159265358979323846 * sigma_px * sigma_px);
+  return codec::VideoConversion::spanning(low, std::max(camera.mean_adu(peak_photons), low + 1));
+}
+
 template <class Psf, class Camera>
 void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& camera, const sim::SimulationConfig<float>& config,
-                    std::vector<sim::Position> labels) {
+                    std::vector<sim::Position> labels, bool already_video = false) {
   sim::Simulator<Psf, Camera> simulator(psf, camera, config, std::move(labels));
-  io::TiffWriter writer = unwrap(io::TiffWriter::create(o.output, io::pixel_type::u16, o.size, o.size, o.frames));
+  const bool coded = o.quality >= 0;
+  io::TiffWriter writer =
+      unwrap(io::TiffWriter::create(o.output, coded ? io::pixel_type::u8 : io::pixel_type::u16, o.size, o.size, o.frames));
   LocalizationTable truth;
-  check(simulator.run(o.frames, [&](std::ptrdiff_t, ConstImageView<float> adu, std::span<const Emitter<double>> emitters) {
+  auto sink = [&](std::ptrdiff_t, ConstImageView<float> adu, std::span<const Emitter<double>> emitters) {
     sim::append_truth(truth, emitters, o.pixel_nm);
     return writer.write_frame(adu);
-  }));
+  };
+  std::size_t coded_bytes = 0;
+  if (!coded) {
+    check(simulator.run(o.frames, sink));
+  } else {
+    codec::Settings settings;
+    settings.quality = static_cast<int>(o.quality);
+    settings.gop = o.gop;
+    auto encoder = unwrap(codec::Encoder::create(settings, static_cast<int>(o.size), static_cast<int>(o.size),
+                                                 static_cast<std::uint32_t>(o.frames)));
+    std::vector<std::uint8_t> bytes;
+    encoder.write_header(bytes);
+    coded_bytes = bytes.size();
+    const codec::VideoConversion conversion = video_conversion(o, camera, already_video);
+    Image<std::uint8_t> video(o.size, o.size);
+    // The simulator calls this on one thread in frame order, as a P-frame coder needs.
+    auto degrade = [&](std::ptrdiff_t, ImageView<float> adu) {
+      conversion.to_video(ConstImageView<float>(adu.data(), adu.rows(), adu.cols(), Eigen::OuterStride<>(adu.outerStride())),
+                          make_view(video));
+      bytes.clear();
+      encoder.encode_frame(const_view(video), bytes);
+      coded_bytes += bytes.size();
+      encoder.reconstruction(make_view(video));
+      adu = video.cast<float>();
+    };
+    check(simulator.run(o.frames, sink, degrade));
+  }
   check(writer.close());
   // ThunderSTORM's ground truth carries sigma, offset and bkgstd too; a 2D movie has no z column.
   truth.z_nm.clear();
@@ -189,13 +253,14 @@ void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& came
   truth.offset_photons.assign(truth.size(), o.background);
   truth.bkgstd_photons.assign(truth.size(), std::sqrt(o.background));
   check(io::write_localizations_csv(o.truth, truth));
-  std::printf("frames=%td size=%tdx%td emitters=%zu fluorophores=%zu\n", o.frames, o.size, o.size, truth.size(),
+  std::printf("frames=%td size=%tdx%td emitters=%zu fluorophores=%zu", o.frames, o.size, o.size, truth.size(),
               simulator.fluorophores().size());
+  if (coded) std::printf(" bpp=%.4f", 8.0 * static_cast<double>(coded_bytes) / static_cast<double>(o.frames * o.size * o.size));
+  std::printf("\n");
 }
 
 inline void run_simulate(const SimulateOptions& o) {
   validate_simulate(o);
-  if (o.quality >= 0) throw cli_error("--quality " + format_number(o.quality) + ": the codec is not available in this build");
 
   sim::SimulationConfig<float> config;
   config.width_px = config.height_px = o.size;
@@ -223,7 +288,7 @@ inline void run_simulate(const SimulateOptions& o) {
     } else if (o.camera == "cmos-phone") {
       // The cellSTORM preset: 8-bit video values (0..255) in the 16-bit file; the simulator
       // passes each frame's index, so the frame-gain drift and the dip every 30 frames apply.
-      run_simulation(o, psf, camera::CmosPhone<float>{}, config, std::move(labels));
+      run_simulation(o, psf, camera::CmosPhone<float>{}, config, std::move(labels), /*already_video=*/true);
     } else {
       const ScmosMaps maps(o.size, o.size, o.seed);
       run_simulation(o, psf, camera::Scmos<float>(maps.offset, maps.gain, maps.variance), config, std::move(labels));
@@ -251,7 +316,10 @@ inline void register_simulate(CLI::App& app, int& exit_code) {
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF standard deviation, nm")->capture_default_str();
   cmd->add_option("--background", opt->background, "background, photons per pixel per frame")->capture_default_str();
   cmd->add_option("--camera", opt->camera, "ideal|emccd|scmos|cmos-phone")->capture_default_str();
-  cmd->add_option("--quality", opt->quality, "codec quality (8-bit output after the codec)");
+  cmd->add_option("--quality", opt->quality, "codec quality 0..100: 8-bit output through the H.264-style codec");
+  cmd->add_option("--gop", opt->gop, "codec I-frame period, frames (with --quality)")->capture_default_str();
+  cmd->add_option("--video-offset", opt->video_offset, "camera count mapped to video level 0 (with --quality)");
+  cmd->add_option("--video-gain", opt->video_gain, "video levels per camera count (with --quality)");
   cmd->add_option("--seed", opt->seed, "random seed")->capture_default_str();
   cmd->add_option("--psf", opt->psf, "integrated|gaussian (pixel-integrated or centre-sampled Gaussian)")->capture_default_str();
   cmd->add_option("--p-on", opt->p_on, "per-frame probability off -> on")->capture_default_str();
