@@ -106,6 +106,10 @@ class bit_writer {
     SMLM_ASSERT(value <= ue_max, "bit_writer::put_ue: value must be at most 2^32 - 2");
     const std::uint32_t code = value + 1;
     const int length = static_cast<int>(std::bit_width(code));
+    if (length <= 16) {  // the whole code, leading zeros included, in one u(2·length − 1)
+      put_bits(code, 2 * length - 1);
+      return;
+    }
     put_bits(0, length - 1);
     put_bits(code, length);
   }
