@@ -151,10 +151,8 @@ class Encoder {
   /// transformed.
   void transform_block(int mb_x, int mb_y, int index, const std::uint8_t* prediction, std::ptrdiff_t pstride,
                        block4x4& coefficients) const noexcept {
-    block4x4 residual;
-    subtract_4x4(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
-                 source_.stride(), prediction, pstride, residual);
-    forward_4x4(residual, coefficients);
+    forward_4x4_of_difference(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
+                              source_.stride(), prediction, pstride, coefficients);
   }
 
   /// Transforms and quantizes (inter dead zone) the residual of the macroblock against a 16×16
