@@ -1,14 +1,18 @@
 // The frame encoder: I- and P-frames into the bitstream of stream.hpp.
 //
-// Mode decision (not normative; any choice decodes):
+// Mode decision (not normative; any choice decodes), kept cheap in the spirit of x264's fast
+// presets:
+//  - P-frames, first: early skip. When the zero-motion residual quantizes to all zeros the
+//    macroblock is a skip, and nothing else is evaluated.
 //  - Intra16×16: the available mode with the least SATD against the source (+ λ·mode bits).
-//  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the available mode
-//    with the least SATD + λ·(1 bit if it is the predicted mode, else 4), predicted from the
-//    already reconstructed neighbours; the macroblock is Intra4×4 when the sum plus a 6λ
-//    penalty beats Intra16×16.
-//  - P-frames: integer motion search in ±search_range (full search, SAD + λ·mvd bits, (0, 0)
-//    first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower. An inter
-//    macroblock whose motion is (0, 0) and whose levels all quantize to zero is coded as skip.
+//  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the cheapest of four
+//    candidates (the predicted mode, vertical, horizontal, DC, where available) by SATD +
+//    λ·(1 bit if it is the predicted mode, else 4), predicted from the already reconstructed
+//    neighbours; the macroblock is Intra4×4 when the sum plus a 6λ penalty beats Intra16×16
+//    (the search stops as soon as the partial sum can no longer win). The five diagonal modes
+//    are chosen only as the predicted mode; the decoder accepts all nine.
+//  - P-frames otherwise: integer motion search in ±search_range (full search, SAD + λ·mvd bits,
+//    (0, 0) first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower.
 //  λ = 2^((QP − 12)/6), at least 1 (the SATD-domain λ of x264 and JM, rounded).
 // Quantization: intra dead zone 1/3, inter 1/6 (quant.hpp). Residual of P-frames is taken against
 // the previous *reconstructed* (and, with deblocking, filtered) frame, which is what the decoder has.
