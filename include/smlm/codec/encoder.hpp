@@ -6,11 +6,13 @@
 //    macroblock is a skip, and nothing else is evaluated.
 //  - Intra16×16: the available mode with the least SATD against the source (+ λ·mode bits).
 //  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the cheapest of four
-//    candidates (the predicted mode, vertical, horizontal, DC, where available) by SATD +
+//    candidates (the predicted mode, vertical, horizontal, DC, where available; all nine with
+//    Settings::intra4x4_all_modes) by SATD +
 //    λ·(1 bit if it is the predicted mode, else 4), predicted from the already reconstructed
 //    neighbours; the macroblock is Intra4×4 when the sum plus a 6λ penalty beats Intra16×16
-//    (the search stops as soon as the partial sum can no longer win). The five diagonal modes
-//    are chosen only as the predicted mode; the decoder accepts all nine.
+//    (the search stops as soon as the partial sum can no longer win). By default the six
+//    diagonal modes are never chosen (the predicted mode is then never diagonal either); the
+//    decoder accepts all nine.
 //  - P-frames otherwise: integer motion search in ±search_range (full search, SAD + λ·mvd bits,
 //    (0, 0) first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower.
 //  λ = 2^((QP − 12)/6), at least 1 (the SATD-domain λ of x264 and JM, rounded).
@@ -336,13 +338,16 @@ class Encoder {
       const Intra4x4Neighbours n = intra4x4_neighbours(current_, mb_x, mb_y, k);
       const intra4x4_mode predicted = predicted_mode_of_block(infos_, geometry(), mb_x, mb_y, i4_modes_, k);
       const std::uint8_t* source = source_.at(16 * mb_x + 4 * block4x4_column[k], 16 * mb_y + 4 * block4x4_row[k]);
-      // Candidates (x264's fast-preset idea): the predicted mode, then vertical, horizontal, DC.
-      const std::array<intra4x4_mode, 4> candidates = {predicted, intra4x4_mode::vertical, intra4x4_mode::horizontal,
-                                                       intra4x4_mode::dc};
+      // Candidates (x264's fast-preset idea): the predicted mode, then vertical, horizontal, DC;
+      // with intra4x4_all_modes the predicted mode, then all nine.
+      const std::array<intra4x4_mode, 4> fast = {predicted, intra4x4_mode::vertical, intra4x4_mode::horizontal,
+                                                 intra4x4_mode::dc};
+      const int candidate_count = settings_.intra4x4_all_modes ? 1 + intra4x4_mode_count : 4;
       std::array<std::array<std::uint8_t, 16>, 2> predictions;
       int best = -1, best_slot = 0;
-      for (int c = 0; c < 4; ++c) {
-        const intra4x4_mode mode = candidates[static_cast<std::size_t>(c)];
+      for (int c = 0; c < candidate_count; ++c) {
+        const intra4x4_mode mode = settings_.intra4x4_all_modes && c > 0 ? static_cast<intra4x4_mode>(c - 1)
+                                                                         : fast[static_cast<std::size_t>(c)];
         if ((c > 0 && mode == predicted) || !intra4x4_mode_available(mode, n)) continue;
         auto& prediction = predictions[static_cast<std::size_t>(1 - best_slot)];
         predict_intra4x4(mode, n, prediction);
