@@ -80,6 +80,7 @@ inline std::vector<Frame> thunderstorm_frames(int step) {
 struct RoundTrip {
   std::vector<Frame> encoder_reconstruction, decoded;
   std::vector<std::uint8_t> stream;
+  int diagonal_blocks = 0;  ///< Intra4×4 blocks the decoder saw coded with a diagonal mode
   std::vector<std::size_t> frame_bytes;
 };
 
@@ -110,6 +111,9 @@ inline RoundTrip round_trip(const std::vector<Frame>& frames, const smlm::codec:
     const bool equal = (decoded == out.encoder_reconstruction[f]).all();
     CHECK_MESSAGE(equal, "frame ", f, ": decoder differs from the encoder's reconstruction");
     out.decoded.push_back(decoded);
+    for (const smlm::codec::MacroblockInfo& mb : decoder.macroblock_infos())
+      if (mb.type == smlm::codec::mb_type::intra4x4)
+        for (const auto mode : mb.modes) out.diagonal_blocks += mode > smlm::codec::intra4x4_mode::dc;
   }
   CHECK(offset == out.stream.size());
   return out;

@@ -26,10 +26,23 @@ TEST_CASE("encoder: bit-exact round trip on random frames at every QP, several G
     s.grid_dy = (qp * 3) % 16;
     s.search_range = qp % 4 == 0 ? 2 : 0;
     s.intra4x4 = qp % 5 != 4;
+    s.intra4x4_all_modes = qp % 2 == 0;  // the diagonal modes only come from the full search
     CAPTURE(qp);
     const auto result = codec_test::round_trip(frames, s);
     if (qp == 0) CHECK(codec_test::max_error(result.decoded, frames) <= 1);
   }
+}
+
+TEST_CASE("encoder: the fast Intra4x4 search never codes a diagonal mode, the full search does") {
+  const auto frames = codec_test::random_frames(48, 48, 1, 7);
+  codec::Settings s;
+  s.qp = 20;
+  s.gop = 1;
+  const auto fast = codec_test::round_trip(frames, s);
+  s.intra4x4_all_modes = true;
+  const auto full = codec_test::round_trip(frames, s);
+  CHECK(fast.diagonal_blocks == 0);
+  CHECK(full.diagonal_blocks > 0);
 }
 
 TEST_CASE("encoder: white noise and flat frames round trip exactly") {

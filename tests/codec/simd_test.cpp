@@ -110,7 +110,7 @@ TEST_CASE("simd: quantization and scaling equal their references at every QP and
   }
 }
 
-TEST_CASE("simd: SAD and SATD equal their references on random, extreme and unaligned samples") {
+TEST_CASE("simd: SAD, SATD and the residual transform equal their references on random, extreme and unaligned samples") {
   const std::uint32_t seed = std::random_device{}();
   CAPTURE(seed);
   std::mt19937 rng(seed);
@@ -122,6 +122,10 @@ TEST_CASE("simd: SAD and SATD equal their references on random, extreme and unal
           codec::sad_4x4_simd(a.data() + offset_a, stride, b.data() + offset_b, stride));
     CHECK(codec::satd_4x4_ref(a.data() + offset_a, stride, b.data() + offset_b, stride) ==
           codec::satd_4x4_simd(a.data() + offset_a, stride, b.data() + offset_b, stride));
+    block4x4 ref{}, simd{};
+    codec::forward_4x4_of_difference_ref(a.data() + offset_a, stride, b.data() + offset_b, stride, ref);
+    codec::forward_4x4_of_difference_simd(a.data() + offset_a, stride, b.data() + offset_b, stride, simd);
+    CHECK(ref == simd);
   };
   const auto fill = [&](auto va, auto vb) {
     for (std::size_t k = 0; k < a.size(); ++k) {

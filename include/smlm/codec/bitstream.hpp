@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,10 @@ class bit_writer {
     SMLM_ASSERT(value <= ue_max, "bit_writer::put_ue: value must be at most 2^32 - 2");
     const std::uint32_t code = value + 1;
     const int length = static_cast<int>(std::bit_width(code));
+    if (length <= 16) {  // the whole code, leading zeros included, in one u(2·length − 1)
+      put_bits(code, 2 * length - 1);
+      return;
+    }
     put_bits(0, length - 1);
     put_bits(code, length);
   }
@@ -248,8 +253,23 @@ class bit_reader {
   std::uint64_t peek64() const noexcept {
     const std::size_t byte = position_ / 8;
     std::uint64_t word = 0;
-    for (std::size_t b = byte; b < byte + 8; ++b) word = (word << 8) | (b < size_bytes_ ? data_[b] : 0u);
+    if (byte + 8 <= size_bytes_) {  // fast path: one 8-byte load, as big-endian
+      std::memcpy(&word, data_ + byte, 8);
+      if constexpr (std::endian::native == std::endian::little) word = byteswap64(word);
+    } else {
+      for (std::size_t b = byte; b < byte + 8; ++b) word = (word << 8) | (b < size_bytes_ ? data_[b] : 0u);
+    }
     return word << (position_ % 8);
+  }
+
+  static constexpr std::uint64_t byteswap64(std::uint64_t v) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_bswap64(v);
+#else
+    std::uint64_t r = 0;
+    for (int k = 0; k < 8; ++k) r = (r << 8) | ((v >> (8 * k)) & 0xFFu);
+    return r;
+#endif
   }
 
   const std::uint8_t* data_;

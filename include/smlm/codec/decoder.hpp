@@ -38,6 +38,8 @@ class Decoder {
   const StreamHeader& header() const noexcept { return header_; }
   const Geometry& geometry() const noexcept { return current_.geometry; }
   std::int64_t frames_decoded() const noexcept { return index_; }
+  /// Side information of the last decoded frame's macroblocks, in raster order.
+  std::span<const MacroblockInfo> macroblock_infos() const noexcept { return infos_; }
 
   /// Decodes the frame that starts at `data[0]` into `out` (height × width). Returns the number of
   /// bytes the frame took. `stream_offset` is only used in messages (the byte of data[0] in the

@@ -1,14 +1,20 @@
 // The frame encoder: I- and P-frames into the bitstream of stream.hpp.
 //
-// Mode decision (not normative; any choice decodes):
+// Mode decision (not normative; any choice decodes), kept cheap in the spirit of x264's fast
+// presets:
+//  - P-frames, first: early skip. When the zero-motion residual quantizes to all zeros the
+//    macroblock is a skip, and nothing else is evaluated.
 //  - Intra16×16: the available mode with the least SATD against the source (+ λ·mode bits).
-//  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the available mode
-//    with the least SATD + λ·(1 bit if it is the predicted mode, else 4), predicted from the
-//    already reconstructed neighbours; the macroblock is Intra4×4 when the sum plus a 6λ
-//    penalty beats Intra16×16.
-//  - P-frames: integer motion search in ±search_range (full search, SAD + λ·mvd bits, (0, 0)
-//    first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower. An inter
-//    macroblock whose motion is (0, 0) and whose levels all quantize to zero is coded as skip.
+//  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the cheapest of four
+//    candidates (the predicted mode, vertical, horizontal, DC, where available; all nine with
+//    Settings::intra4x4_all_modes) by SATD +
+//    λ·(1 bit if it is the predicted mode, else 4), predicted from the already reconstructed
+//    neighbours; the macroblock is Intra4×4 when the sum plus a 6λ penalty beats Intra16×16
+//    (the search stops as soon as the partial sum can no longer win). By default the six
+//    diagonal modes are never chosen (the predicted mode is then never diagonal either); the
+//    decoder accepts all nine.
+//  - P-frames otherwise: integer motion search in ±search_range (full search, SAD + λ·mvd bits,
+//    (0, 0) first), inter cost SATD + λ·mvd bits; intra is chosen when its cost is lower.
 //  λ = 2^((QP − 12)/6), at least 1 (the SATD-domain λ of x264 and JM, rounded).
 // Quantization: intra dead zone 1/3, inter 1/6 (quant.hpp). Residual of P-frames is taken against
 // the previous *reconstructed* (and, with deblocking, filtered) frame, which is what the decoder has.
@@ -151,14 +157,36 @@ class Encoder {
   /// transformed.
   void transform_block(int mb_x, int mb_y, int index, const std::uint8_t* prediction, std::ptrdiff_t pstride,
                        block4x4& coefficients) const noexcept {
-    block4x4 residual{};
-    subtract_4x4(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
-                 source_.stride(), prediction, pstride, residual);
-    forward_4x4(residual, coefficients);
+    forward_4x4_of_difference(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
+                              source_.stride(), prediction, pstride, coefficients);
+  }
+
+  /// Transforms and quantizes (inter dead zone) the residual of the macroblock against a 16×16
+  /// `prediction`; returns the coded-block mask (bit k: block k has non-zero levels).
+  std::uint16_t inter_levels(int mb_x, int mb_y, const std::array<std::uint8_t, 256>& prediction,
+                             std::array<block4x4, 16>& levels) const noexcept {
+    std::uint16_t coded = 0;
+    for (int k = 0; k < 16; ++k) {
+      block4x4 coefficients;
+      transform_block(mb_x, mb_y, k, prediction.data() + 64 * block4x4_row[k] + 4 * block4x4_column[k], 16,
+                      coefficients);
+      if (quantize_4x4(coefficients, levels[k], qp_, quant_mode::inter) != 0) coded |= static_cast<std::uint16_t>(1u << k);
+    }
+    return coded;
   }
 
   void encode_macroblock(bit_writer& w, int mb_x, int mb_y, bool intra_frame) {
-    std::array<std::uint8_t, 256> prediction{};
+    std::array<std::uint8_t, 256> prediction;
+    if (!intra_frame) {
+      // Early skip (as x264 does): when the zero-motion residual quantizes to nothing, the
+      // macroblock is a skip whatever intra or a motion search would offer.
+      std::array<block4x4, 16> levels;
+      predict_inter16x16(reference_, mb_x, mb_y, 0, 0, prediction);
+      if (inter_levels(mb_x, mb_y, prediction, levels) == 0) {
+        encode_inter(w, mb_x, mb_y, 0, 0, levels, 0);
+        return;
+      }
+    }
     // Intra16×16 candidate.
     const Intra16x16Neighbours n16 = intra16x16_neighbours(current_, mb_x, mb_y);
     intra16x16_mode best16 = intra16x16_mode::dc;
@@ -178,12 +206,14 @@ class Encoder {
       int mv_x = 0, mv_y = 0;
       const int inter_cost = motion_search(mb_x, mb_y, mv_x, mv_y, prediction);
       if (inter_cost <= cost16) {
-        encode_inter(w, mb_x, mb_y, mv_x, mv_y, prediction);
+        std::array<block4x4, 16> levels;
+        const std::uint16_t coded = inter_levels(mb_x, mb_y, prediction, levels);
+        encode_inter(w, mb_x, mb_y, mv_x, mv_y, levels, coded);
         return;
       }
     }
     if (settings_.intra4x4) {
-      const int cost4 = try_intra4x4(mb_x, mb_y);
+      const int cost4 = try_intra4x4(mb_x, mb_y, cost16 - 6 * lambda_);
       if (cost4 + 6 * lambda_ < cost16) {
         write_intra4x4(w, mb_x, mb_y, intra_frame);
         return;
@@ -229,16 +259,10 @@ class Encoder {
     }
   }
 
-  void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y,
-                    const std::array<std::uint8_t, 256>& prediction) {
-    std::array<block4x4, 16> levels{};
-    std::uint16_t coded = 0;
-    for (int k = 0; k < 16; ++k) {
-      block4x4 coefficients{};
-      transform_block(mb_x, mb_y, k, prediction.data() + 64 * block4x4_row[k] + 4 * block4x4_column[k], 16,
-                      coefficients);
-      if (quantize_4x4(coefficients, levels[k], qp_, quant_mode::inter) != 0) coded |= static_cast<std::uint16_t>(1u << k);
-    }
+  /// Writes an inter (or, at zero motion without levels, skip) macroblock from its quantized
+  /// residual and reconstructs it.
+  void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y, const std::array<block4x4, 16>& levels,
+                    std::uint16_t coded) {
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.qp = static_cast<std::uint8_t>(qp_);
@@ -306,25 +330,35 @@ class Encoder {
 
   /// Chooses, quantizes and reconstructs every 4×4 block of an Intra4×4 macroblock into the
   /// current picture (kept in i4_modes_/i4_levels_ for write_intra4x4); returns the summed cost.
-  int try_intra4x4(int mb_x, int mb_y) {
+  /// Stops early, returning a partial sum ≥ `bound`, once the sum reaches `bound`: costs are
+  /// non-negative, so Intra4×4 can no longer win (the caller then rewrites the whole macroblock).
+  int try_intra4x4(int mb_x, int mb_y, int bound) {
     int total = 0;
-    for (int k = 0; k < 16; ++k) {
+    for (int k = 0; k < 16 && total < bound; ++k) {
       const Intra4x4Neighbours n = intra4x4_neighbours(current_, mb_x, mb_y, k);
       const intra4x4_mode predicted = predicted_mode_of_block(infos_, geometry(), mb_x, mb_y, i4_modes_, k);
       const std::uint8_t* source = source_.at(16 * mb_x + 4 * block4x4_column[k], 16 * mb_y + 4 * block4x4_row[k]);
-      std::array<std::uint8_t, 16> prediction{}, best_prediction{};
-      int best = -1;
-      for (int m = 0; m < intra4x4_mode_count; ++m) {
-        const auto mode = static_cast<intra4x4_mode>(m);
-        if (!intra4x4_mode_available(mode, n)) continue;
+      // Candidates (x264's fast-preset idea): the predicted mode, then vertical, horizontal, DC;
+      // with intra4x4_all_modes the predicted mode, then all nine.
+      const std::array<intra4x4_mode, 4> fast = {predicted, intra4x4_mode::vertical, intra4x4_mode::horizontal,
+                                                 intra4x4_mode::dc};
+      const int candidate_count = settings_.intra4x4_all_modes ? 1 + intra4x4_mode_count : 4;
+      std::array<std::array<std::uint8_t, 16>, 2> predictions;
+      int best = -1, best_slot = 0;
+      for (int c = 0; c < candidate_count; ++c) {
+        const intra4x4_mode mode = settings_.intra4x4_all_modes && c > 0 ? static_cast<intra4x4_mode>(c - 1)
+                                                                         : fast[static_cast<std::size_t>(c)];
+        if ((c > 0 && mode == predicted) || !intra4x4_mode_available(mode, n)) continue;
+        auto& prediction = predictions[static_cast<std::size_t>(1 - best_slot)];
         predict_intra4x4(mode, n, prediction);
         const int cost = satd_4x4(source, source_.stride(), prediction.data(), 4) + lambda_ * (mode == predicted ? 1 : 4);
         if (best < 0 || cost < best) {
           best = cost;
           i4_modes_[k] = mode;
-          best_prediction = prediction;
+          best_slot = 1 - best_slot;
         }
       }
+      const auto& best_prediction = predictions[static_cast<std::size_t>(best_slot)];
       total += best;
       block4x4 coefficients{};
       transform_block(mb_x, mb_y, k, best_prediction.data(), 4, coefficients);

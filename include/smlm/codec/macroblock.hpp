@@ -97,6 +97,17 @@ struct Picture {
 /// dequantize, optionally set d_00 = dc (Intra16×16), inverse transform, add with Clip1.
 inline void reconstruct_4x4(std::span<const std::int16_t, 16> levels, int qp, const std::int16_t* dc,
                             std::uint8_t* samples, std::ptrdiff_t stride) SMLM_NOEXCEPT {
+  bool any_level = false;
+  for (const std::int16_t v : levels) any_level |= v != 0;
+  if (!any_level) {
+    // d is zero but for d_00 = dc, whose inverse transform is d_00 at every position: the
+    // residual is (d_00 + 32) >> 6 everywhere (what the general path below computes).
+    const int residual = dc != nullptr ? (int{*dc} + 32) >> 6 : 0;
+    if (residual == 0) return;
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) samples[i * stride + j] = clip_pixel(int{samples[i * stride + j]} + residual);
+    return;
+  }
   block4x4 d{};
   dequantize_4x4(levels, d, qp);
   if (dc != nullptr) d[0] = *dc;

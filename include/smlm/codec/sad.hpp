@@ -46,16 +46,8 @@ inline int satd_4x4_ref(const std::uint8_t* a, std::ptrdiff_t a_stride, const st
 }
 
 #if !defined(SMLM_NO_SIMD) && SMLM_CODEC_SIMD4
-// SIMD versions: rows widened to four int32 lanes; SATD runs the Hadamard butterfly down the
+// SIMD versions: rows widened to four int32 lanes (detail::load_difference_rows, transform.hpp); SATD runs the Hadamard butterfly down the
 // columns, transposes, and runs it again (the absolute sum does not depend on the orientation).
-namespace detail {
-inline void load_difference_rows(const std::uint8_t* a, std::ptrdiff_t a_stride, const std::uint8_t* b,
-                                 std::ptrdiff_t b_stride, lanes4 (&d)[4]) noexcept {
-  for (int i = 0; i < 4; ++i)
-    d[i] = lanes4::load_unaligned(a + i * a_stride) - lanes4::load_unaligned(b + i * b_stride);
-}
-}  // namespace detail
-
 inline int sad_4x4_simd(const std::uint8_t* a, std::ptrdiff_t a_stride, const std::uint8_t* b,
                         std::ptrdiff_t b_stride) noexcept {
   detail::lanes4 d[4];

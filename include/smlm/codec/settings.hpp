@@ -39,6 +39,9 @@ struct Settings {
   int grid_dy = 0;         ///< and grid_dy samples below it, 0..15
   int search_range = 0;    ///< P-frame integer motion search ±range samples, 0 = zero motion only
   bool intra4x4 = true;    ///< let the encoder choose Intra4×4 macroblocks (else Intra16×16 only)
+  /// Intra4×4 search over all nine modes (slower). The default tries four per block: the
+  /// predicted mode, vertical, horizontal and DC, so the diagonal modes are then never chosen.
+  bool intra4x4_all_modes = false;
 
   /// The QP the stream is coded with.
   constexpr int effective_qp() const noexcept { return quality >= 0 ? quality_to_qp(quality) : qp; }
