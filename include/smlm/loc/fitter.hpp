@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,10 @@
 #include <smlm/core/image.hpp>
 #include <smlm/loc/noise_model.hpp>
 #include <smlm/psf/psf.hpp>
+
+#if !defined(SMLM_NO_SIMD)
+#include <xsimd/xsimd.hpp>
+#endif
 
 namespace smlm::loc {
 
@@ -208,8 +213,42 @@ struct Normal {
   bool finite = true;
 };
 
+/// One pixel's objective term (added to obj), gradient coefficient r and H weight w, in terms
+/// of ∂mu, as in the header; writes the trial mu + o and 1/(mu + o) (mle). False when m ≤ 0 or
+/// NaN (mle). The reference loop and the SIMD kernel's scalar tail share it.
+template <class T>
+bool pixel_terms(estimator method, bool change, std::size_t p, FitWorkspace<T>& ws, double& obj, double& r,
+                 double& w) noexcept {
+  const double mu = ws.mu[p];
+  if (method == estimator::mle) {
+    const double s = ws.weight[p];  // 1/excess
+    const double z = ws.data[p];
+    const double shifted = mu + ws.offset[p];
+    if (!(shifted > 0)) return false;
+    const double inv = 1 / shifted;  // the one division per pixel: z/m = z·inv/s
+    ws.trial_shifted[p] = shifted;
+    ws.trial_inv_shifted[p] = inv;
+    if (change) {
+      // D' − D = 2 Σ [s·(shifted' − shifted) − z·ln(shifted'/shifted)]
+      obj += s * (shifted - ws.shifted[p]) - (z > 0 ? z * log1p_near_zero(shifted * ws.inv_shifted[p] - 1) : 0.0);
+    } else {
+      obj += s * shifted - z + (z > 0 ? z * std::log(z * inv / s) : 0.0);
+    }
+    r = s - z * inv;
+    w = s * inv;
+  } else {
+    const double w0 = ws.weight[p];
+    const double e = mu - ws.data[p];
+    obj += w0 * e * e;
+    r = w0 * e;
+    w = w0;
+  }
+  return true;
+}
+
+/// The plain scalar reference of the normal-equation accumulation (the fast path's `_ref` twin).
 template <int NParams, class T>
-bool accumulate_n(estimator method, int psf_params, bool fit_sigma, std::ptrdiff_t pixels, FitWorkspace<T>& ws,
+bool accumulate_n_ref(estimator method, int psf_params, bool fit_sigma, std::ptrdiff_t pixels, FitWorkspace<T>& ws,
                   Normal& out, bool change) noexcept {
   constexpr int n_params = NParams;  // compile-time, so the normal-matrix loops unroll
   out = Normal{};
@@ -219,31 +258,8 @@ bool accumulate_n(estimator method, int psf_params, bool fit_sigma, std::ptrdiff
   double obj = 0;
   for (std::ptrdiff_t i = 0; i < pixels; ++i) {
     const auto p = static_cast<std::size_t>(i);
-    const double mu = ws.mu[p];
     double r, w;  // gradient coefficient and H weight, in terms of ∂mu
-    if (method == estimator::mle) {
-      const double s = ws.weight[p];  // 1/excess
-      const double z = ws.data[p];
-      const double shifted = mu + ws.offset[p];
-      if (!(shifted > 0)) return false;
-      const double inv = 1 / shifted;  // the one division per pixel: z/m = z·inv/s
-      ws.trial_shifted[p] = shifted;
-      ws.trial_inv_shifted[p] = inv;
-      if (change) {
-        // D' − D = 2 Σ [s·(shifted' − shifted) − z·ln(shifted'/shifted)]
-        obj += s * (shifted - ws.shifted[p]) - (z > 0 ? z * log1p_near_zero(shifted * ws.inv_shifted[p] - 1) : 0.0);
-      } else {
-        obj += s * shifted - z + (z > 0 ? z * std::log(z * inv / s) : 0.0);
-      }
-      r = s - z * inv;
-      w = s * inv;
-    } else {
-      const double w0 = ws.weight[p];
-      const double e = mu - ws.data[p];
-      obj += w0 * e * e;
-      r = w0 * e;
-      w = w0;
-    }
+    if (!pixel_terms(method, change, p, ws, obj, r, w)) return false;
     double dm[max_fit_params];
     for (int k = 0; k < n_params; ++k) dm[k] = planes[k][i];
     for (int k = 0; k < n_params; ++k) {
@@ -261,13 +277,151 @@ bool accumulate_n(estimator method, int psf_params, bool fit_sigma, std::ptrdiff
 }
 
 template <class T>
+bool accumulate_ref(estimator method, int n_params, int psf_params, bool fit_sigma, std::ptrdiff_t pixels,
+                    FitWorkspace<T>& ws, Normal& out, bool change) noexcept {
+  switch (n_params) {
+    case 4: return accumulate_n_ref<4>(method, psf_params, fit_sigma, pixels, ws, out, change);
+    case 5: return accumulate_n_ref<5>(method, psf_params, fit_sigma, pixels, ws, out, change);
+    default: return accumulate_n_ref<6>(method, psf_params, fit_sigma, pixels, ws, out, change);
+  }
+}
+
+#if !defined(SMLM_NO_SIMD)
+/// The same sums as accumulate_n_ref in xsimd batches of double over the flat window with a
+/// scalar tail, branch-free per pixel, the normal matrix in NParams·(NParams+1)/2 + NParams lane
+/// accumulators. Mode: lsq (also wlsq), mle_change (the objective change, the per-iteration
+/// case), mle_full (the deviance itself). Logarithms: the ln(1 + u) series where |u| ≤ 1/32 as
+/// in the reference, else xsimd::log1p / xsimd::log (both within a few ulp of std::), evaluated
+/// only for batches that need them. Only the order of the additions and those ulp differ from
+/// the reference. Returns false when some m ≤ 0 or is NaN, and leaves the answer to the
+/// reference then.
+enum class accumulate_mode { lsq, mle_change, mle_full };
+
+template <int NParams, accumulate_mode Mode, class T>
+bool accumulate_simd(std::ptrdiff_t pixels, FitWorkspace<T>& ws, const T* const* planes, Normal& out) noexcept {
+  using B = xsimd::batch<double>;
+  constexpr std::ptrdiff_t L = static_cast<std::ptrdiff_t>(B::size);
+  constexpr int NH = NParams * (NParams + 1) / 2;
+  B g[NParams], h[NH], obj(0.0);
+  for (auto& v : g) v = B(0.0);
+  for (auto& v : h) v = B(0.0);
+  B bad(0.0);  // lanes ≠ 0 where the reference's branches are needed
+  const auto load = [](const T* p) noexcept {
+    if constexpr (std::is_same_v<T, double>) {
+      return B::load_unaligned(p);
+    } else {
+      alignas(64) double tmp[L];
+      for (std::ptrdiff_t k = 0; k < L; ++k) tmp[k] = static_cast<double>(p[k]);
+      return B::load_aligned(tmp);
+    }
+  };
+  constexpr bool Mle = Mode != accumulate_mode::lsq;
+  // Lane sums through memory (xsimd::hadd trips GCC 12's -Wuninitialized in its AVX-512 path).
+  const auto lane_sum = [](const B& v) noexcept {
+    alignas(64) double t[L];
+    v.store_aligned(t);
+    double sum = 0;
+    for (std::ptrdiff_t k = 0; k < L; ++k) sum += t[k];
+    return sum;
+  };
+  const B one(1.0), zero(0.0), limit(1.0 / 32);
+  std::ptrdiff_t i = 0;
+  for (; i + L <= pixels; i += L) {
+    const B mu = load(ws.mu.data() + i);
+    B r, w;
+    if constexpr (Mle) {
+      const B s = load(ws.weight.data() + i), z = load(ws.data.data() + i);
+      const B shifted = mu + load(ws.offset.data() + i);
+      const B inv = one / shifted;
+      shifted.store_unaligned(ws.trial_shifted.data() + i);
+      inv.store_unaligned(ws.trial_inv_shifted.data() + i);
+      bad = bad | xsimd::select(shifted > zero, zero, one);
+      if constexpr (Mode == accumulate_mode::mle_change) {
+        const B u = shifted * B::load_unaligned(ws.inv_shifted.data() + i) - one;
+        const auto near = xsimd::abs(u) <= limit;
+        B lg = u * (one - u * (B(1.0 / 2) - u * (B(1.0 / 3) - u * (B(1.0 / 4) - u * (B(1.0 / 5) - u * (B(1.0 / 6) - u * (B(1.0 / 7) - u / B(8.0))))))));
+        if (!xsimd::all(near)) lg = xsimd::select(near, lg, xsimd::log1p(u));
+        obj += s * (shifted - B::load_unaligned(ws.shifted.data() + i)) - xsimd::select(z > zero, z * lg, zero);
+      } else {
+        const B lg = xsimd::log(xsimd::select(z > zero, z * inv / s, one));
+        obj += s * shifted - z + xsimd::select(z > zero, z * lg, zero);
+      }
+      r = s - z * inv;
+      w = s * inv;
+    } else {
+      const B w0 = load(ws.weight.data() + i);
+      const B e = mu - load(ws.data.data() + i);
+      obj += w0 * e * e;
+      r = w0 * e;
+      w = w0;
+    }
+    B dm[NParams];
+    for (int k = 0; k < NParams; ++k) dm[k] = load(planes[k] + i);
+    int q = 0;
+    for (int k = 0; k < NParams; ++k) {
+      g[k] += r * dm[k];
+      const B wk = w * dm[k];
+      for (int l = 0; l <= k; ++l) h[q++] += wk * dm[l];
+    }
+  }
+  if (xsimd::any(bad != B(0.0))) return false;
+  double obj_tail = 0, g_tail[NParams] = {}, h_tail[NH] = {};
+  for (; i < pixels; ++i) {
+    const auto p = static_cast<std::size_t>(i);
+    double r, w;
+    if (!pixel_terms(Mle ? estimator::mle : estimator::lsq, Mode == accumulate_mode::mle_change, p, ws, obj_tail, r, w))
+      return false;
+    int q = 0;
+    for (int k = 0; k < NParams; ++k) {
+      const double dk = planes[k][i];
+      g_tail[k] += r * dk;
+      const double wk = w * dk;
+      for (int l = 0; l <= k; ++l) h_tail[q++] += wk * static_cast<double>(planes[l][i]);
+    }
+  }
+  out = Normal{};
+  int q = 0;
+  for (int k = 0; k < NParams; ++k) {
+    out.g[k] = lane_sum(g[k]) + g_tail[k];
+    for (int l = 0; l <= k; ++l, ++q) {
+      out.h[k * max_fit_params + l] = lane_sum(h[q]) + h_tail[q];
+      out.h[l * max_fit_params + k] = out.h[k * max_fit_params + l];
+    }
+  }
+  const double objective = lane_sum(obj) + obj_tail;
+  out.objective = Mle ? 2 * objective : objective;
+  out.finite = std::isfinite(out.objective);
+  for (int k = 0; k < NParams; ++k) out.finite = out.finite && std::isfinite(out.g[k]);
+  return true;
+}
+
+template <int NParams, class T>
+bool accumulate_fast_n(estimator method, int psf_params, bool fit_sigma, std::ptrdiff_t pixels, FitWorkspace<T>& ws,
+                       Normal& out, bool change) noexcept {
+  const T* planes[max_fit_params] = {};
+  for (int k = 0; k < psf_params; ++k) planes[k] = ws.jacobian.data() + k * pixels;
+  if (fit_sigma) planes[psf_params] = ws.d_sigma.data();
+  if (method != estimator::mle) return accumulate_simd<NParams, accumulate_mode::lsq>(pixels, ws, planes, out);
+  return change ? accumulate_simd<NParams, accumulate_mode::mle_change>(pixels, ws, planes, out)
+                : accumulate_simd<NParams, accumulate_mode::mle_full>(pixels, ws, planes, out);
+}
+#endif
+
+/// accumulate_ref's result through the SIMD kernel (unless SMLM_NO_SIMD); the reference decides
+/// when some m ≤ 0 or is NaN.
+template <class T>
 bool accumulate(estimator method, int n_params, int psf_params, bool fit_sigma, std::ptrdiff_t pixels,
                 FitWorkspace<T>& ws, Normal& out, bool change) noexcept {
+#if !defined(SMLM_NO_SIMD)
+  bool done = false;
   switch (n_params) {
-    case 4: return accumulate_n<4>(method, psf_params, fit_sigma, pixels, ws, out, change);
-    case 5: return accumulate_n<5>(method, psf_params, fit_sigma, pixels, ws, out, change);
-    default: return accumulate_n<6>(method, psf_params, fit_sigma, pixels, ws, out, change);
+    case 4: done = accumulate_fast_n<4>(method, psf_params, fit_sigma, pixels, ws, out, change); break;
+    case 5: done = accumulate_fast_n<5>(method, psf_params, fit_sigma, pixels, ws, out, change); break;
+    default: done = accumulate_fast_n<6>(method, psf_params, fit_sigma, pixels, ws, out, change); break;
   }
+  if (done) return true;
+#endif
+  return accumulate_ref(method, n_params, psf_params, fit_sigma, pixels, ws, out, change);
 }
 
 }  // namespace detail
