@@ -40,7 +40,7 @@ noexcept: deps
 	ctest --preset noexcept
 
 bench: deps build/release/build.ninja
-	cmake --build --preset release -j $(JOBS)
+	cmake --build --preset release -j $(JOBS) --target benchmarks
 	@for b in build/release/benchmarks/bench_*; do echo "== $$b"; $$b; done
 
 # libFuzzer targets fuzz/*_fuzz.cpp, each run for FUZZ_SECONDS from a corpus kept in fuzz-out/.
