@@ -236,8 +236,7 @@ void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& came
     Image<std::uint8_t> video(o.size, o.size);
     // The simulator calls this on one thread in frame order, as a P-frame coder needs.
     auto degrade = [&](std::ptrdiff_t, ImageView<float> adu) {
-      conversion.to_video(ConstImageView<float>(adu.data(), adu.rows(), adu.cols(), Eigen::OuterStride<>(adu.outerStride())),
-                          make_view(video));
+      conversion.to_video(const_view(adu), make_view(video));
       bytes.clear();
       encoder.encode_frame(const_view(video), bytes);
       coded_bytes += bytes.size();
