@@ -253,6 +253,8 @@ struct FastEmccd : Emccd<T> {
     alignas(64) std::array<std::uint64_t, N> iota{};
     for (std::size_t j = 0; j < N; ++j) iota[j] = j;
     const U lanes = U::load_aligned(iota.data()), low(0xFFFFFFFFull);
+    // PTRS's constants (ptrs_constants, ln μ) for the means h_mean, kept while they repeat.
+    D h_mean(-1), b(0), a(0), v_r(0), alpha(0), log_mean(0);
     Eigen::Index x0 = 0;
     for (; x0 + static_cast<Eigen::Index>(N) <= width; x0 += static_cast<Eigen::Index>(N)) {
       alignas(64) std::array<double, N> ph{}, out{};
@@ -287,11 +289,14 @@ struct FastEmccd : Emccd<T> {
         // from block k = 2 (computed only when a lane is still open), ln p(k) for k ≥ 256 by
         // poisson_log_pmf's formula.
         const D mean = xsimd::select(big, lambda, D(100));
-        const D b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
-        const D a = D(-0.059) + D(0.02483) * b;
-        const D v_r = D(0.98) * (D(0.9277) - D(3.6224) / (b - D(2)));
-        const D alpha = D(1.01) * (D(1.1239) + D(1.1328) / (b - D(3.4)));
-        const D log_mean = xsimd::log(mean);
+        if (!xsimd::all(mean == h_mean)) {  // a flat background repeats the previous batch's means
+          h_mean = mean;
+          b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
+          a = D(-0.059) + D(0.02483) * b;
+          v_r = D(0.98) * (D(0.9277) - D(3.6224) / (b - D(2)));
+          alpha = D(1.01) * (D(1.1239) + D(1.1328) / (b - D(3.4)));
+          log_mean = xsimd::log(mean);
+        }
         auto open = big;  // lanes whose value is not yet decided
         U x[4];
         for (int trial = 0; trial < 4 && xsimd::any(open); ++trial) {
@@ -307,10 +312,8 @@ struct FastEmccd : Emccd<T> {
           const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
           const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
           const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
-          alignas(64) std::array<double, N> kk{}, lf{};
-          xsimd::select(tabled, kf, D(0)).store_aligned(kk.data());
-          for (std::size_t j = 0; j < N; ++j) lf[j] = smlm::detail::log_factorials[static_cast<std::size_t>(kk[j])];
-          D log_pmf = kf * log_mean - mean - D::load_aligned(lf.data());
+          const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
+          D log_pmf = kf * log_mean - mean - D::gather(smlm::detail::log_factorials.data(), kk);
           const auto untabled = open & !squeeze & !reject & !tabled;
           if (xsimd::any(untabled)) log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), mean), log_pmf);
           const auto pass = xsimd::log(vv * alpha / (a * inv_us * inv_us + b)) <= log_pmf;
