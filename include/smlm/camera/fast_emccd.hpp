@@ -27,11 +27,14 @@
 // statistics are Emccd's and the conformance suite applies unchanged.
 //
 // record_ref is the scalar definition, pixel by pixel. record runs, per batch of pixels, Philox,
-// the inversion, PTRS's first two trials (k < 256), the exponential, Marsaglia–Tsang's first
-// trial and the normal in xsimd lanes; a pixel whose draw needs anything else (a third PTRS
-// trial or k ≥ 256, a second gamma trial, an inversion redraw) is redone by
-// record_ref's pixel function, so both give the same frame up to the last ulp of xsimd's log/exp
-// against std::log/exp (tests/camera/fast_emccd_test.cpp counts the pixels that differ).
+// the inversion (its exp only when a lane has λ < 12), PTRS's first four trials (the third and
+// fourth from block k = 2, computed only when a lane is still open; ln k! from the table below
+// 256, poisson_log_pmf's formula beyond), the exponential, Marsaglia–Tsang's first two trials
+// (the second from block k = 2^16, when a lane needs it) and the normal in xsimd lanes; a pixel
+// whose draw needs anything else (a fifth PTRS trial, a third gamma trial or a gamma trial with
+// v ≤ 0, an inversion redraw) is redone by record_ref's pixel function, so both give the same
+// frame up to the last ulp of xsimd's log/log1p/exp against std's (tests/camera/fast_emccd_test.cpp
+// counts the pixels that differ).
 // Under SMLM_NO_SIMD record is record_ref.
 #pragma once
 
@@ -208,6 +211,38 @@ struct FastEmccd : Emccd<T> {
   }
 
 #if !defined(SMLM_NO_SIMD)
+  template <class D>
+  struct gamma_result {
+    typename D::batch_bool_type done, ok;  // done: v > 0 (a trial); ok: accepted
+  };
+
+  /// One Marsaglia–Tsang trial (detail::gamma_mt) in the lanes of `want`: x the normal, u the
+  /// uniform; v3 receives v³ (the value is d·v³ when accepted).
+  template <class D>
+  static gamma_result<D> gamma_trial(D x, D u, D d, D c, typename D::batch_bool_type want, D& v3) noexcept {
+    const D v1 = D(1) + c * x;
+    const D x2 = x * x;
+    v3 = v1 * v1 * v1;
+    const auto done = v1 > D(0);
+    auto ok = done & (u < D(1) - D(0.0331) * x2 * x2);
+    const auto test = want & done & !ok;
+    if (xsimd::any(test)) {
+      const D lv = xsimd::log(xsimd::select(test, v3, D(1)));
+      ok = ok | (test & (xsimd::log(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
+    }
+    return {done, ok};
+  }
+
+  /// smlm::detail::poisson_log_pmf(k, mean) for k ≥ 16 lane by lane, the same operations
+  /// (stirling_error's series branch).
+  template <class D>
+  static D log_pmf_lanes(D k, D mean) noexcept {
+    const D x = (mean - k) / k;
+    const D nn = k * k;
+    const D delta = (D(1.0 / 12) - (D(1.0 / 360) - (D(1.0 / 1260) - (D(1.0 / 1680) - D(1.0) / (D(1188) * nn)) / nn) / nn) / nn) / k;
+    return k * (xsimd::log1p(x) - x) - D(0.5) * xsimd::log(D(2 * 3.14159265358979323846) * k) - delta;
+  }
+
   static void record_row(const detail::EmccdPixelParams& c, const ConstImageView<T>& photons,
                          const detail::PixelLayout& s, ImageView<T>& adu, Eigen::Index y) noexcept {
     using D = xsimd::batch<double>;
@@ -218,6 +253,8 @@ struct FastEmccd : Emccd<T> {
     alignas(64) std::array<std::uint64_t, N> iota{};
     for (std::size_t j = 0; j < N; ++j) iota[j] = j;
     const U lanes = U::load_aligned(iota.data()), low(0xFFFFFFFFull);
+    // PTRS's constants (ptrs_constants, ln μ) for the means h_mean, kept while they repeat.
+    D h_mean(-1), b(0), a(0), v_r(0), alpha(0), log_mean(0);
     Eigen::Index x0 = 0;
     for (; x0 + static_cast<Eigen::Index>(N) <= width; x0 += static_cast<Eigen::Index>(N)) {
       alignas(64) std::array<double, N> ph{}, out{};
@@ -229,31 +266,44 @@ struct FastEmccd : Emccd<T> {
       simd::philox_lanes(lo, (hi + U(1)) & low, s.frame, s.purpose, s.key, v);
       const D lambda = D(c.q) * D::load_aligned(ph.data()) + D(c.cic);
 
-      // Poisson: inversion below 12, PTRS's first squeeze above.
+      // Poisson: inversion below 12 (its exp skipped when no lane is below), PTRS above.
       const auto small = lambda < D(poisson_ptrs_min_mean);
-      const D u = simd::uniform32(w[0]);
-      D p = xsimd::exp(-xsimd::select(small, lambda, D(0))), cdf = p, k(0);
-      auto active = small & (u >= cdf);
-      for (std::size_t it = 0; it < 63 && xsimd::any(active); ++it) {
-        k = k + xsimd::select(active, D(1), D(0));
-        p = p * (lambda * D(smlm::detail::reciprocals[it + 1]));
-        cdf = cdf + p;
-        active = active & (u >= cdf);
+      D n(0);
+      xsimd::batch_bool<double> fallback(false);
+      if (xsimd::any(small)) {
+        const D u = simd::uniform32(w[0]);
+        D p = xsimd::exp(-xsimd::select(small, lambda, D(0))), cdf = p, k(0);
+        auto active = small & (u >= cdf);
+        for (std::size_t it = 0; it < 63 && xsimd::any(active); ++it) {
+          k = k + xsimd::select(active, D(1), D(0));
+          p = p * (lambda * D(smlm::detail::reciprocals[it + 1]));
+          cdf = cdf + p;
+          active = active & (u >= cdf);
+        }
+        fallback = active;
+        n = k;
       }
-      auto fallback = active;
-      D n = k;
       const auto big = !small;
       if (xsimd::any(big)) {
-        // PTRS (distributions.hpp, poisson_ptrs), its first two trials from (w0, w1), (w2, w3).
+        // PTRS (distributions.hpp, poisson_ptrs): trials 1–2 from (w0, w1), (w2, w3), trials 3–4
+        // from block k = 2 (computed only when a lane is still open), ln p(k) for k ≥ 256 by
+        // poisson_log_pmf's formula.
         const D mean = xsimd::select(big, lambda, D(100));
-        const D b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
-        const D a = D(-0.059) + D(0.02483) * b;
-        const D v_r = D(0.98) * (D(0.9277) - D(3.6224) / (b - D(2)));
-        const D alpha = D(1.01) * (D(1.1239) + D(1.1328) / (b - D(3.4)));
-        const D log_mean = xsimd::log(mean);
+        if (!xsimd::all(mean == h_mean)) {  // a flat background repeats the previous batch's means
+          h_mean = mean;
+          b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
+          a = D(-0.059) + D(0.02483) * b;
+          v_r = D(0.98) * (D(0.9277) - D(3.6224) / (b - D(2)));
+          alpha = D(1.01) * (D(1.1239) + D(1.1328) / (b - D(3.4)));
+          log_mean = xsimd::log(mean);
+        }
         auto open = big;  // lanes whose value is not yet decided
-        for (int trial = 0; trial < 2 && xsimd::any(open); ++trial) {
-          const D uu = simd::uniform32(w[2 * trial]) - D(0.5), vv = simd::uniform32(w[2 * trial + 1]);
+        U x[4];
+        for (int trial = 0; trial < 4 && xsimd::any(open); ++trial) {
+          if (trial == 2) simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
+          const U* t = trial < 2 ? w : x;
+          const int j0 = 2 * (trial & 1);
+          const D uu = simd::uniform32(t[j0]) - D(0.5), vv = simd::uniform32(t[j0 + 1]);
           const D us = D(0.5) - xsimd::abs(uu);
           const auto zero = us == D(0);
           const D inv_us = D(1) / xsimd::select(zero, D(1), us);
@@ -262,41 +312,41 @@ struct FastEmccd : Emccd<T> {
           const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
           const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
           const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
-          alignas(64) std::array<double, N> kk{}, lf{};
-          xsimd::select(tabled, kf, D(0)).store_aligned(kk.data());
-          for (std::size_t j = 0; j < N; ++j) lf[j] = smlm::detail::log_factorials[static_cast<std::size_t>(kk[j])];
-          const D log_pmf = kf * log_mean - mean - D::load_aligned(lf.data());
+          const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
+          D log_pmf = kf * log_mean - mean - D::gather(smlm::detail::log_factorials.data(), kk);
+          const auto untabled = open & !squeeze & !reject & !tabled;
+          if (xsimd::any(untabled)) log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), mean), log_pmf);
           const auto pass = xsimd::log(vv * alpha / (a * inv_us * inv_us + b)) <= log_pmf;
-          const auto accept = open & (squeeze | (!reject & tabled & pass));
-          const auto untabled = open & !accept & !reject & !tabled;  // k ≥ 256: the scalar path
+          const auto accept = open & (squeeze | (!reject & pass));
           n = xsimd::select(accept, kf, n);
-          fallback = fallback | untabled;
-          open = open & !accept & !untabled;  // rejected: the next trial
+          open = open & !accept;  // rejected: the next trial
         }
         fallback = fallback | open;
       }
 
-      // EM register.
+      // EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16.
       D e = n;
       if (c.amplify) {
         const auto one = n == D(1), many = n >= D(2);
         const D e1 = xsimd::any(one) ? D(c.g) * -xsimd::log(simd::uniform_nonzero(v[0])) : D(0);
         const D d = xsimd::max(n, D(2)) - D(1.0 / 3);
         const D cc = D(1) / xsimd::sqrt(D(9) * d);
-        const D x = simd::normal7(v[0]);
-        const D v1 = D(1) + cc * x;
-        const D ug = simd::uniform24(v[1]);
-        const D x2 = x * x;
-        const D v3 = v1 * v1 * v1;
-        auto accept = (v1 > D(0)) & (ug < D(1) - D(0.0331) * x2 * x2);
-        const auto test = many & (v1 > D(0)) & !accept;
-        if (xsimd::any(test)) {
-          const D lv = xsimd::log(xsimd::select(test, v3, D(1)));
-          accept = accept | (test & (xsimd::log(ug) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
+        D v3;
+        auto accept = gamma_trial(simd::normal7(v[0]), simd::uniform24(v[1]), d, cc, many, v3);
+        // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
+        auto bad = many & !accept.done;
+        auto retry = many & accept.done & !accept.ok;
+        if (xsimd::any(retry)) {
+          U g[4];
+          simd::philox_lanes(lo, (hi + U(detail::gamma_fallback_block)) & low, s.frame, s.purpose, s.key, g);
+          D v3b;
+          const auto second = gamma_trial(simd::normal7(g[0]), simd::uniform24(g[1]), d, cc, retry, v3b);
+          v3 = xsimd::select(retry, v3b, v3);
+          bad = bad | (retry & !(second.done & second.ok));
         }
         const D eg = D(c.g) * (d * v3);
         e = xsimd::select(one, e1, xsimd::select(many, eg, e));
-        fallback = fallback | (many & !accept);
+        fallback = fallback | bad;
       }
       e = e + D(c.sigma) * simd::normal7(v[3]);
       const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));

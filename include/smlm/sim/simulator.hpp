@@ -17,7 +17,9 @@
 //
 // Memory: run() allocates its buffers once (a batch of recorded frames, one photon image per
 // thread, the fluorophore states and the batch's emitter list, which grows to its high-water mark
-// and is reused); nothing is allocated per frame or per emitter once the first batch is done. A
+// and is reused); nothing is allocated per frame or per emitter once the first batch is done. The
+// batch and the photon images stay in the Simulator for the next run (so a sink must not call
+// run on the same Simulator). A
 // movie of any length streams through the sink in memory proportional to chunk_frames.
 //
 // Ground truth: the Emitters the sink receives are exactly what was rendered (positions with
@@ -194,8 +196,14 @@ class Simulator {
     const std::ptrdiff_t h = config_.height_px, w = config_.width_px;
     const std::ptrdiff_t chunk = std::min(config_.chunk_frames, std::max<std::ptrdiff_t>(frames, 1));
     const int threads = config_.threads == 0 ? hardware_threads() : config_.threads;
-    Stack<scalar> batch(chunk, h, w);
-    std::vector<Image<scalar>> scratch(static_cast<std::size_t>(std::max(threads, 1)), Image<scalar>(h, w));
+    // The batch and the photon images are kept for the next run (same size: no allocation, no
+    // page faults on 256 × 16 KB per call).
+    if (batch_.frames() != chunk || batch_.height() != h || batch_.width() != w) batch_ = Stack<scalar>(chunk, h, w);
+    const auto workers = static_cast<std::size_t>(std::max(threads, 1));
+    if (scratch_.size() < workers || scratch_[0].rows() != h || scratch_[0].cols() != w)
+      scratch_.assign(workers, Image<scalar>(h, w));
+    Stack<scalar>& batch = batch_;
+    std::vector<Image<scalar>>& scratch = scratch_;
     std::vector<fluorophore_state> states(fluorophores_.size(), fluorophore_state::off);
     std::vector<Emitter<double>> emitters;
     std::vector<std::size_t> offsets(static_cast<std::size_t>(chunk) + 1, 0);
@@ -255,6 +263,8 @@ class Simulator {
   Camera camera_;
   config_type config_;
   std::vector<Position> fluorophores_;
+  Stack<scalar> batch_;                 // run()'s recorded frames, kept between runs
+  std::vector<Image<scalar>> scratch_;  // run()'s photon image per thread, kept between runs
 };
 
 /// A whole simulated movie in memory.
