@@ -311,6 +311,25 @@ void conv_backward_weight_sample(const ConvGeometry& g, const T* x, const T* dy,
   });
 }
 
+namespace detail {
+/// Bands of output rows per sample for conv2d_forward: at least one per tile, at least
+/// forward_job_quantum jobs in all, and batch · bands a multiple of it where the rows allow, so
+/// that equal jobs split evenly on 1, 2 or 4 threads (5 tiles on 2 threads left one thread idle
+/// a fifth of the time). The cut never depends on the thread count: a band's position changes
+/// which output columns fall on GEMM edge paths, whose rounding differs, so a thread-dependent
+/// cut would make results depend on the threads.
+inline constexpr std::ptrdiff_t forward_job_quantum = 4;
+constexpr std::ptrdiff_t forward_bands(const ConvGeometry& g, std::ptrdiff_t batch) noexcept {
+  const std::ptrdiff_t rows = std::max<std::ptrdiff_t>(g.out_h, 1), tile = conv_tile_rows(g);
+  batch = std::max<std::ptrdiff_t>(batch, 1);
+  std::ptrdiff_t bands = (rows + tile - 1) / tile;
+  bands = std::min(std::max(bands, (forward_job_quantum + batch - 1) / batch), rows);
+  for (std::ptrdiff_t b = bands; b <= rows; ++b)
+    if (batch * b % forward_job_quantum == 0) return b;
+  return bands;
+}
+}  // namespace detail
+
 /// Inference-path conv2d over a batch with caller buffers: y = conv2d(x, w) + bias (bias may be
 /// null). scratch holds workers · conv_worker_scratch<T>(g) elements, 64-byte aligned; pool may
 /// be null. No allocation, no exceptions.
@@ -320,12 +339,9 @@ void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, con
   const std::ptrdiff_t plane = g.out_plane();
   const std::size_t per_worker = conv_worker_scratch<T>(g);
   // Jobs are (sample, band of output rows); a small batch is cut into bands so that every
-  // thread has work. Bands write disjoint outputs, so the result does not depend on the cut.
-  const int threads = pool ? pool->threads() : 1;
-  const std::ptrdiff_t tile = detail::conv_tile_rows(g);
-  std::ptrdiff_t bands = std::max<std::ptrdiff_t>(1, (g.out_h + tile - 1) / tile);
-  if (batch < 2 * threads) bands = std::max<std::ptrdiff_t>(bands, (2 * threads + batch - 1) / batch);
-  bands = std::min(bands, std::max<std::ptrdiff_t>(g.out_h, 1));
+  // thread has work. Bands write disjoint outputs, and the cut (forward_bands) does not depend
+  // on the thread count, so neither does the result.
+  const std::ptrdiff_t bands = detail::forward_bands(g, batch);
   auto job = [&](std::ptrdiff_t j, int worker) {
     const std::ptrdiff_t n = j / bands, band = j % bands;
     const std::ptrdiff_t r0 = band * g.out_h / bands, r1 = (band + 1) * g.out_h / bands;
