@@ -160,8 +160,7 @@ void BM_conv3x3_forward(benchmark::State& state) {
   nn::WorkerPool pool(2);
   nn::Tensor<float> x({n, cin, s, s}, 0.25f), w({cout, cin, 3, 3}, 0.01f), y({n, cout, s, s});
   const auto g = nn::conv2d_geometry(x.shape(), w.shape(), 1, nn::Padding::same);
-  const std::size_t per_worker = nn::conv_worker_scratch<float>(g);
-  nn::Tensor<float> scratch({1, 1, 1, static_cast<std::ptrdiff_t>(2 * per_worker)});
+  nn::Tensor<float> scratch({1, 1, 1, static_cast<std::ptrdiff_t>(nn::conv_forward_scratch<float>(g, n, 2))});
   for (auto _ : state) {
     nn::conv2d_forward(g, n, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), scratch.data(), &pool);
     benchmark::DoNotOptimize(y.data());

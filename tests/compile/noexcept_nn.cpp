@@ -44,7 +44,7 @@ int main() {
 
   const nn::Shape xs{1, 1, 16, 16};
   const auto g1 = nn::conv2d_geometry(xs, {4, 1, 3, 3}, 1, nn::Padding::same);
-  failures += !(nn::conv_worker_scratch<float>(g1) <= sizeof(scratch) / sizeof(float));
+  failures += !(nn::conv_forward_scratch<float>(g1, 1, 1) <= sizeof(scratch) / sizeof(float));
   nn::conv2d_forward(g1, 1, input, w1, static_cast<const float*>(nullptr), a, scratch);
   nn::conv2d_forward_ref(g1, 1, input, w1, static_cast<const float*>(nullptr), a_ref);
   for (int i = 0; i < 4 * 256; ++i) failures += !(std::fabs(a[i] - a_ref[i]) <= 1e-5f);
@@ -62,6 +62,7 @@ int main() {
   for (int i = 0; i < 4 * 256; ++i) failures += !(up[i] >= 0.0f && up_bilinear[i] >= 0.0f);
 
   const auto g2 = nn::conv2d_geometry(as, {1, 4, 3, 3}, 1, nn::Padding::same);
+  failures += !(nn::conv_forward_scratch<float>(g2, 1, 1) <= sizeof(scratch) / sizeof(float));
   nn::conv2d_forward(g2, 1, up, w2, static_cast<const float*>(nullptr), out, scratch);
   nn::activation_forward(nn::Activation::sigmoid, 256, out, out);
   for (float v : out) failures += !(v > 0.0f && v < 1.0f);

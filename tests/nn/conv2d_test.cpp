@@ -41,7 +41,7 @@ TEST_CASE("conv2d: a hand-computed 3x3 same convolution") {
   // x = 1..9 in a 3x3 plane, w = all ones: each output is the sum of its in-range 3x3 window.
   std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w(9, 1.0f), y(9);
   const auto g = conv2d_geometry({1, 1, 3, 3}, {1, 1, 3, 3}, 1, Padding::same);
-  std::vector<float> scratch(conv_worker_scratch<float>(g) + 64);
+  Tensor<float> scratch({1, 1, 1, static_cast<std::ptrdiff_t>(conv_forward_scratch<float>(g, 1, 1))});  // aligned
   conv2d_forward(g, 1, x.data(), w.data(), static_cast<const float*>(nullptr), y.data(), scratch.data());
   const std::vector<float> expect = {12, 21, 16, 27, 45, 33, 24, 39, 28};
   for (int i = 0; i < 9; ++i) CHECK(y[i] == doctest::Approx(expect[i]));
@@ -61,6 +61,65 @@ const ConvCase conv_cases[] = {
 };
 }  // namespace
 
+TEST_CASE("pack_shifted: the padded input holds x with zeros around, panels hold its shifted slices") {
+  // Every kept position q = r·Wp + j (j < out_w) of the extended grid must see the convolution's
+  // tap (c, u, v) = x[c][r + u − pad_top][j + v − pad_left] (zero outside), and the packed block
+  // must hold those values at block[(p·depth + t)·48 + i] for position q0 + 48·p + i.
+  std::uint32_t stream = 0;
+  std::vector<ConvCase> cases;
+  for (const ConvCase& c : conv_cases)
+    if (c.stride == 1 && c.k > 1) cases.push_back(c);
+  cases.push_back({{1, 5, 9, 70}, 3, 3, 1, Padding::same});  // rows longer than a panel
+  REQUIRE(cases.size() >= 5);
+  for (const ConvCase& c : cases) {
+    CAPTURE(c.k);
+    CAPTURE(c.x.w);
+    const Shape ws{c.cout, c.x.c, c.k, c.k};
+    const auto g = conv2d_geometry(c.x, ws, 1, c.pad);
+    const auto grid = detail::ShiftedGrid::of(g);
+    auto x = random_tensor<float>(c.x, 99, ++stream);
+    std::vector<float> xp(static_cast<std::size_t>(grid.sample(g)), -7.0f);  // no stale value may survive
+    detail::pad_input(g, x.data(), 0, g.in_c, xp.data());
+    for (std::ptrdiff_t i = g.in_c * grid.plane(); i < grid.sample(g); ++i) REQUIRE(xp[std::size_t(i)] == 0.0f);
+    const std::ptrdiff_t K = g.depth(), Q = g.out_h * grid.wp;
+    for (const std::ptrdiff_t k0 : {std::ptrdiff_t(0), K / 2}) {
+      for (const std::ptrdiff_t q0 : {std::ptrdiff_t(0), std::ptrdiff_t(5)}) {
+        const std::ptrdiff_t panels = (Q - q0 + detail::micro_mr - 1) / detail::micro_mr, depth = K - k0;
+        std::vector<float> block(static_cast<std::size_t>(panels * depth * detail::micro_mr));
+        detail::pack_shifted(g, xp.data(), q0, panels, k0, depth, block.data());
+        for (std::ptrdiff_t p = 0; p < panels; ++p)
+          for (std::ptrdiff_t t = 0; t < depth; ++t)
+            for (std::ptrdiff_t i = 0; i < detail::micro_mr; ++i) {
+              const std::ptrdiff_t q = q0 + p * detail::micro_mr + i, r = q / grid.wp, j = q % grid.wp;
+              if (q >= Q || j >= g.out_w) continue;  // computed and dropped
+              const std::ptrdiff_t tap = k0 + t, ch = tap / (g.k * g.k), u = tap / g.k % g.k, v = tap % g.k;
+              const std::ptrdiff_t sy = r + u - g.pad_top, sx = j + v - g.pad_left;
+              const bool inside = sy >= 0 && sy < g.in_h && sx >= 0 && sx < g.in_w;
+              REQUIRE(block[std::size_t((p * depth + t) * detail::micro_mr + i)] ==
+                      (inside ? x[(ch * g.in_h + sy) * g.in_w + sx] : 0.0f));
+            }
+      }
+    }
+  }
+}
+
+#if SMLM_NN_MICROKERNEL
+TEST_CASE("micro_48x8 agrees bit for bit with its scalar reference") {
+  const std::uint64_t seed = 4808;
+  INFO("seed " << seed);
+  for (const std::ptrdiff_t kc : {1, 7, 256}) {
+    CAPTURE(kc);
+    auto a = random_tensor<float>({1, 1, kc, detail::micro_mr}, seed, 1), b = random_tensor<float>({1, 1, kc, 8}, seed, 2);
+    auto c0 = random_tensor<float>({1, 1, 8, 53}, seed, 3);
+    Tensor<float> c1({1, 1, 8, 53});
+    for (std::ptrdiff_t i = 0; i < c0.size(); ++i) c1[i] = c0[i];
+    detail::micro_48x8(kc, a.data(), b.data(), c0.data(), 53);
+    detail::micro_48x8_ref(kc, a.data(), b.data(), c1.data(), 53);
+    for (std::ptrdiff_t i = 0; i < c0.size(); ++i) REQUIRE(c0[i] == c1[i]);  // rows 48..52 untouched too
+  }
+}
+#endif
+
 TEST_CASE("conv2d_forward: the band cut gives identical outputs on 1, 2 and 3 threads") {
   // Width 13: GEMM edge columns, whose rounding differs, fall at places that depend on the cut,
   // so the cut must not depend on the thread count.
@@ -79,7 +138,7 @@ TEST_CASE("conv2d_forward: the band cut gives identical outputs on 1, 2 and 3 th
     for (const int threads : {1, 2, 3}) {
       CAPTURE(threads);
       WorkerPool pool(threads);
-      std::vector<float> scratch(std::size_t(threads) * conv_worker_scratch<float>(g) + 64);
+      std::vector<float> scratch(conv_forward_scratch<float>(g, batch, threads) + 64);
       float* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(float);
       Tensor<float> y({batch, g.out_c, g.out_h, g.out_w});
       conv2d_forward(g, batch, xb.data(), w.data(), static_cast<const float*>(nullptr), y.data(), aligned, &pool);
@@ -117,7 +176,7 @@ TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward 
     Tensor<T> y_ref(ys), y_fast(ys);
     conv2d_forward_ref(g, c.x.n, x.data(), w.data(), b.data(), y_ref.data());
     WorkerPool pool(2);
-    std::vector<T> scratch(2 * conv_worker_scratch<T>(g) + 64);
+    std::vector<T> scratch(conv_forward_scratch<T>(g, c.x.n, 2) + 64);
     T* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(T);
     conv2d_forward(g, c.x.n, x.data(), w.data(), b.data(), y_fast.data(), aligned, &pool);
     double scale = 0;
@@ -151,7 +210,7 @@ TEST_CASE("conv2d: adversarial inputs (all-max, checkerboard) match the referenc
   const Shape xs{1, 2, 9, 10}, ws{3, 2, 3, 3};
   const auto g = conv2d_geometry(xs, ws, 1, Padding::same);
   Tensor<float> x(xs), w(ws, 1.0f), y_ref({1, 3, 9, 10}), y({1, 3, 9, 10});
-  std::vector<float> scratch(conv_worker_scratch<float>(g) + 64);
+  std::vector<float> scratch(conv_forward_scratch<float>(g, 1, 1) + 64);
   float* aligned = scratch.data() + (64 - reinterpret_cast<std::uintptr_t>(scratch.data()) % 64) % 64 / sizeof(float);
   for (const float big : {1e30f, -1e30f}) {
     for (std::ptrdiff_t i = 0; i < x.size(); ++i) x[i] = (i % 2) ? big : -big / 2;

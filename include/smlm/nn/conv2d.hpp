@@ -21,9 +21,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 #include <smlm/core/config.hpp>
 #include <smlm/nn/detail/gemm.hpp>
+#include <smlm/nn/detail/microkernel.hpp>
 #include <smlm/nn/tape.hpp>
 #include <smlm/nn/tensor.hpp>
 
@@ -311,6 +313,167 @@ void conv_backward_weight_sample(const ConvGeometry& g, const T* x, const T* dy,
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// The float forward kernel for stride 1 (where the micro-kernel is compiled): no column matrix.
+// The input is copied once into a zero-padded plane of width Wp = out_w + k − 1, and the product
+// runs over an extended grid of output positions q = r·Wp + j (the k − 1 extra per row are
+// computed and dropped). On that grid tap (c, u, v) of position q is element
+// c·Hp·Wp + q + u·Wp + v of the padded input, so the patches of 48 consecutive positions are 48
+// consecutive elements: they pack straight into the cache-sized block the micro-kernel reads.
+// Positions are padded up to whole panels of 48 and channels to panels of 8 (computed, dropped),
+// so the micro-kernel never sees an edge. The weights are packed once per call.
+
+namespace detail {
+
+/// Sizes of the padded input and the extended grid of a stride-1 convolution.
+struct ShiftedGrid {
+  std::ptrdiff_t hp, wp;  // padded plane: out_h + k − 1 rows of out_w + k − 1
+  constexpr std::ptrdiff_t plane() const noexcept { return hp * wp; }
+  static constexpr ShiftedGrid of(const ConvGeometry& g) noexcept { return {g.out_h + g.k - 1, g.out_w + g.k - 1}; }
+  /// Elements of the padded input of one sample; the slack lets the dropped positions of the
+  /// last panel read past the last plane.
+  constexpr std::ptrdiff_t sample(const ConvGeometry& g) const noexcept { return g.in_c * plane() + micro_mr + g.k; }
+};
+
+/// Taps per packed block (kc) and grid positions per block (mc, whole panels).
+inline constexpr std::ptrdiff_t shifted_kc = 256, shifted_mc = 8 * micro_mr;
+
+/// Whether conv2d_forward<T> takes the shifted-grid kernel (else im2col + gemm, or a plain
+/// product for 1 × 1).
+template <class T>
+constexpr bool shifted_forward(const ConvGeometry& g) noexcept {
+  return SMLM_NN_MICROKERNEL && std::is_same_v<T, float> && g.stride == 1 && !g.pointwise();
+}
+
+constexpr std::ptrdiff_t round_up(std::ptrdiff_t n, std::ptrdiff_t m) noexcept { return (n + m - 1) / m * m; }
+
+/// Channels [c0, c1) of the zero-padded copy xp of one sample x (ShiftedGrid layout; the slack is
+/// zeroed with the last channel).
+template <class T>
+void pad_input(const ConvGeometry& g, const T* x, std::ptrdiff_t c0, std::ptrdiff_t c1, T* xp) noexcept {
+  const ShiftedGrid s = ShiftedGrid::of(g);
+  const std::ptrdiff_t x0 = std::min(g.pad_left, s.wp), x1 = std::clamp(g.pad_left + g.in_w, x0, s.wp);
+  for (std::ptrdiff_t c = c0; c < c1; ++c) {
+    T* dst = xp + c * s.plane();
+    for (std::ptrdiff_t yy = 0; yy < s.hp; ++yy, dst += s.wp) {
+      const std::ptrdiff_t sy = yy - g.pad_top;
+      if (sy < 0 || sy >= g.in_h) {
+        std::fill(dst, dst + s.wp, T(0));
+        continue;
+      }
+      const T* src = x + (c * g.in_h + sy) * g.in_w;
+      std::fill(dst, dst + x0, T(0));
+      std::copy(src, src + (x1 - x0), dst + x0);
+      std::fill(dst + x1, dst + s.wp, T(0));
+    }
+  }
+  if (c1 == g.in_c) std::fill(xp + g.in_c * s.plane(), xp + s.sample(g), T(0));
+}
+
+/// Packs `panels` panels of 48 grid positions from q0 and taps [k0, k0 + depth) (c slowest):
+/// block[(p·depth + t)·48 + i] = patch of position q0 + 48·p + i at tap k0 + t.
+template <class T>
+void pack_shifted(const ConvGeometry& g, const T* xp, std::ptrdiff_t q0, std::ptrdiff_t panels, std::ptrdiff_t k0,
+                  std::ptrdiff_t depth, T* block) noexcept {
+  const ShiftedGrid s = ShiftedGrid::of(g);
+  const std::ptrdiff_t kk = g.k * g.k;
+  constexpr int line = 64 / sizeof(T);
+  for (std::ptrdiff_t p = 0; p < panels; ++p) {
+    const std::ptrdiff_t q = q0 + p * micro_mr;
+    std::ptrdiff_t c = k0 / kk, u = k0 % kk / g.k, v = k0 % g.k;
+    for (std::ptrdiff_t t = 0; t < depth; ++t, block += micro_mr) {
+      const T* src = xp + c * s.plane() + u * s.wp + v + q;
+      // The taps read k·C_in separate rows, too many streams for the hardware prefetcher:
+      // fetch what the next panel reads while this one is copied.
+      for (int e = micro_mr; e < 2 * micro_mr; e += line) __builtin_prefetch(src + e);
+      std::memcpy(block, src, micro_mr * sizeof(T));
+      if (++v == g.k) {
+        v = 0;
+        if (++u == g.k) u = 0, ++c;
+      }
+    }
+  }
+}
+
+/// Packs the weights ([C_out, depth] row-major) for the micro-kernel: for each block of
+/// shifted_kc taps, for each panel of 8 output channels (zeros past C_out), 8 values per tap.
+template <class T>
+void pack_shifted_weights(const ConvGeometry& g, const T* w, T* packed) noexcept {
+  const std::ptrdiff_t depth = g.depth(), nc = round_up(g.out_c, micro_nr);
+  for (std::ptrdiff_t k2 = 0; k2 < depth; k2 += shifted_kc) {
+    const std::ptrdiff_t kc = std::min(shifted_kc, depth - k2);
+    for (std::ptrdiff_t j0 = 0; j0 < nc; j0 += micro_nr)
+      for (std::ptrdiff_t t = 0; t < kc; ++t)
+        for (std::ptrdiff_t j = j0; j < j0 + micro_nr; ++j) *packed++ = j < g.out_c ? w[j * depth + k2 + t] : T(0);
+  }
+}
+
+template <class T>
+std::size_t shifted_weights_size(const ConvGeometry& g) noexcept {
+  return static_cast<std::size_t>(round_up(g.depth() * round_up(g.out_c, micro_nr), 64 / sizeof(T)));
+}
+
+/// Per-worker scratch of the shifted-grid kernel: the packed patch block and the product block.
+template <class T>
+std::size_t shifted_worker_scratch(const ConvGeometry& g) noexcept {
+  return static_cast<std::size_t>(shifted_kc * shifted_mc + shifted_mc * round_up(g.out_c, micro_nr));
+}
+
+/// Output rows [row_begin, row_end) of y_n += conv2d(x_n, w) for one sample, from its padded input
+/// xp and the weights packed by pack_shifted_weights; scratch holds shifted_worker_scratch
+/// elements, 64-byte aligned.
+inline void conv_forward_rows_shifted(const ConvGeometry& g, const float* xp, const float* packed_w, float* y,
+                                      float* scratch, std::ptrdiff_t row_begin, std::ptrdiff_t row_end) noexcept {
+#if SMLM_NN_MICROKERNEL
+  const ShiftedGrid s = ShiftedGrid::of(g);
+  const std::ptrdiff_t depth = g.depth(), plane = g.out_plane(), nc = round_up(g.out_c, micro_nr);
+  float* block = scratch;
+  float* out = scratch + shifted_kc * shifted_mc;
+  const std::ptrdiff_t q_end = row_end * s.wp;
+  for (std::ptrdiff_t q0 = row_begin * s.wp; q0 < q_end; q0 += shifted_mc) {
+    const std::ptrdiff_t mc = std::min(shifted_mc, q_end - q0), panels = (mc + micro_mr - 1) / micro_mr;
+    const std::ptrdiff_t ld = panels * micro_mr;
+    std::fill(out, out + ld * nc, 0.0f);
+    const float* b = packed_w;
+    for (std::ptrdiff_t k2 = 0; k2 < depth; k2 += shifted_kc) {
+      const std::ptrdiff_t kc = std::min(shifted_kc, depth - k2);
+      pack_shifted(g, xp, q0, panels, k2, kc, block);
+      for (std::ptrdiff_t j0 = 0; j0 < nc; j0 += micro_nr, b += kc * micro_nr)
+        for (std::ptrdiff_t p = 0; p < panels; ++p)
+          micro_48x8(kc, block + p * kc * micro_mr, b, out + p * micro_mr + j0 * ld, ld);
+    }
+    // Keep the real positions: y[o][r][j] += out[o·ld + r·Wp + j − q0] for j < out_w.
+    for (std::ptrdiff_t q = q0; q < q0 + mc;) {
+      const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp, len = std::min(s.wp - j, q0 + mc - q);
+      const std::ptrdiff_t n = std::clamp<std::ptrdiff_t>(g.out_w - j, 0, len);
+      for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
+        float* dst = y + o * plane + r * g.out_w + j;
+        const float* src = out + o * ld + (q - q0);
+        for (std::ptrdiff_t e = 0; e < n; ++e) dst[e] += src[e];
+      }
+      q += len;
+    }
+  }
+#else
+  (void)g, (void)xp, (void)packed_w, (void)y, (void)scratch, (void)row_begin, (void)row_end;
+#endif
+}
+
+}  // namespace detail
+
+/// Scratch elements conv2d_forward<T> needs for a batch on `workers` threads.
+template <class T>
+std::size_t conv_forward_scratch(const ConvGeometry& g, std::ptrdiff_t batch, int workers) noexcept {
+  std::size_t per_worker = conv_worker_scratch<T>(g), shared = 0;
+  if (detail::shifted_forward<T>(g)) {
+    per_worker = std::max(per_worker, detail::shifted_worker_scratch<T>(g));
+    shared = static_cast<std::size_t>(detail::round_up(std::max<std::ptrdiff_t>(batch, 1) * detail::ShiftedGrid::of(g).sample(g),
+                                                       64 / sizeof(T))) +
+             detail::shifted_weights_size<T>(g);
+  }
+  return shared + static_cast<std::size_t>(std::max(workers, 1)) * per_worker;
+}
+
 namespace detail {
 /// Bands of output rows per sample for conv2d_forward: at least one per tile, at least
 /// forward_job_quantum jobs in all, and batch · bands a multiple of it where the rows allow, so
@@ -331,13 +494,37 @@ constexpr std::ptrdiff_t forward_bands(const ConvGeometry& g, std::ptrdiff_t bat
 }  // namespace detail
 
 /// Inference-path conv2d over a batch with caller buffers: y = conv2d(x, w) + bias (bias may be
-/// null). scratch holds workers · conv_worker_scratch<T>(g) elements, 64-byte aligned; pool may
-/// be null. No allocation, no exceptions.
+/// null). scratch holds conv_forward_scratch<T>(g, batch, workers) elements, 64-byte aligned, for
+/// a pool of `workers` threads (1 without a pool); pool may be null. No allocation, no exceptions.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w, const T* bias,
                     T* y, T* scratch, WorkerPool* pool = nullptr) noexcept {
   const std::ptrdiff_t plane = g.out_plane();
-  const std::size_t per_worker = conv_worker_scratch<T>(g);
+  constexpr bool can_shift = std::is_same_v<T, float>;
+  const bool shifted = detail::shifted_forward<T>(g);
+  const std::size_t per_worker =
+      std::max(conv_worker_scratch<T>(g), shifted ? detail::shifted_worker_scratch<T>(g) : std::size_t(0));
+  const std::ptrdiff_t padded_n = detail::ShiftedGrid::of(g).sample(g);
+  T* padded = scratch;
+  const T* packed_w = nullptr;
+  if (shifted) {
+    scratch += detail::round_up(std::max<std::ptrdiff_t>(batch, 1) * padded_n, 64 / sizeof(T));
+    detail::pack_shifted_weights(g, w, scratch);
+    packed_w = scratch;
+    scratch += detail::shifted_weights_size<T>(g);
+    // Pad every sample, a few channels per job.
+    const std::ptrdiff_t per_job = std::max<std::ptrdiff_t>(1, (std::ptrdiff_t(1) << 16) / detail::ShiftedGrid::of(g).plane());
+    const std::ptrdiff_t jobs_per_sample = (g.in_c + per_job - 1) / per_job;
+    auto pad = [&](std::ptrdiff_t j, int) {
+      const std::ptrdiff_t n = j / jobs_per_sample, c0 = j % jobs_per_sample * per_job;
+      detail::pad_input(g, x + n * g.in_c * g.in_plane(), c0, std::min(c0 + per_job, g.in_c), padded + n * padded_n);
+    };
+    if (pool) {
+      pool->run(batch * jobs_per_sample, pad);
+    } else {
+      for (std::ptrdiff_t j = 0; j < batch * jobs_per_sample; ++j) pad(j, 0);
+    }
+  }
   // Jobs are (sample, band of output rows); a small batch is cut into bands so that every
   // thread has work. Bands write disjoint outputs, and the cut (forward_bands) does not depend
   // on the thread count, so neither does the result.
@@ -348,8 +535,14 @@ void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, con
     T* yn = y + n * g.out_c * plane;
     for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
       std::fill(yn + o * plane + r0 * g.out_w, yn + o * plane + r1 * g.out_w, bias ? bias[o] : T(0));
-    conv_forward_rows(g, x + n * g.in_c * g.in_plane(), w, yn, scratch + static_cast<std::size_t>(worker) * per_worker,
-                      r0, r1);
+    T* own = scratch + static_cast<std::size_t>(worker) * per_worker;
+    if constexpr (can_shift) {
+      if (shifted) {
+        detail::conv_forward_rows_shifted(g, padded + n * padded_n, packed_w, yn, own, r0, r1);
+        return;
+      }
+    }
+    conv_forward_rows(g, x + n * g.in_c * g.in_plane(), w, yn, own, r0, r1);
   };
   if (pool) {
     pool->run(batch * bands, job);
@@ -434,8 +627,7 @@ Var<T> conv2d(Tape<T>& tape, const Var<T>& x, const Var<T>& w, const Var<T>& bia
   const std::ptrdiff_t batch = x.shape().n;
   const bool grad = tape.needs_grad(x, w, bias);
   Var<T> y = tape.make({batch, g.out_c, g.out_h, g.out_w}, grad);
-  const std::size_t per_worker = conv_worker_scratch<T>(g);
-  T* scratch = tape.scratch(per_worker * static_cast<std::size_t>(tape.threads()));
+  T* scratch = tape.scratch(conv_forward_scratch<T>(g, batch, tape.threads()));
   conv2d_forward(g, batch, x.data(), w.data(), has_bias ? bias.data() : nullptr, y.value.data(), scratch,
                  tape.pool());
   if (grad) {
@@ -536,8 +728,7 @@ Var<T> fixed_conv2d(Tape<T>& tape, const Var<T>& x, TensorView<const T> kernel) 
   const ConvGeometry g = conv2d_geometry(planes, kernel.shape(), 1, Padding::same);
   const bool grad = tape.needs_grad(x);
   Var<T> y = tape.make(x.shape(), grad);
-  const std::size_t per_worker = conv_worker_scratch<T>(g);
-  T* scratch = tape.scratch(per_worker * static_cast<std::size_t>(tape.threads()));
+  T* scratch = tape.scratch(conv_forward_scratch<T>(g, planes.n, tape.threads()));
   conv2d_forward(g, planes.n, x.data(), kernel.data(), static_cast<const T*>(nullptr), y.value.data(), scratch, tape.pool());
   if (grad) {
     Tape<T>* tp = &tape;

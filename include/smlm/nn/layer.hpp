@@ -238,7 +238,7 @@ struct ConvBnAct {
       b[o] = T(double(bn.beta.value[o]) + (bias - double(bn.running_mean[o])) * a);
     }
     Var<T> y = tape.make({x.shape().n, g.out_c, g.out_h, g.out_w}, false);
-    T* scratch = tape.scratch(conv_worker_scratch<T>(g) * static_cast<std::size_t>(tape.threads()));
+    T* scratch = tape.scratch(conv_forward_scratch<T>(g, x.shape().n, tape.threads()));
     conv2d_forward(g, x.shape().n, x.data(), w, b, y.value.data(), scratch, tape.pool());
     T* yd = y.value.data();
     const Activation f = act.function;

@@ -1,0 +1,67 @@
+// The register-blocked float micro-kernel of the stride-1 convolutions (internal).
+//
+// C (48 × 8, column j at c + j·ldc) += A (48 × kc) · B (kc × 8), A packed k-major in panels of
+// 48 (a[k·48 + i]), B packed k-major in panels of 8 (b[k·8 + j]). The 48 × 8 block stays in 24
+// AVX-512 registers for the whole kc loop: per k, 3 loads of A, 8 broadcasts of B and 24 FMAs.
+// Eigen's GEBP kernel (48 × 4, 12 accumulators) reaches about 57 % of this machine's FMA peak
+// even on square products (docs/performance.md); this one is what lifts the convolutions above
+// half of peak. micro_48x8_ref is the definition (fused multiply-adds in the same order, so the
+// two agree bit for bit). SMLM_NN_MICROKERNEL is 1 where the kernel is compiled (AVX-512F).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include <smlm/core/config.hpp>
+
+#if !defined(SMLM_NO_SIMD)
+#include <xsimd/xsimd.hpp>
+#endif
+
+namespace smlm::nn::detail {
+
+inline constexpr int micro_mr = 48, micro_nr = 8;
+
+/// The definition: c[i + j·ldc] += Σ_k a[k·48 + i] · b[k·8 + j], each sum a chain of fmas from 0.
+inline void micro_48x8_ref(std::ptrdiff_t kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc) noexcept {
+  for (int j = 0; j < micro_nr; ++j)
+    for (int i = 0; i < micro_mr; ++i) {
+      float s = 0.0f;
+      for (std::ptrdiff_t k = 0; k < kc; ++k) s = std::fma(a[k * micro_mr + i], b[k * micro_nr + j], s);
+      c[i + j * ldc] += s;
+    }
+}
+
+#if !defined(SMLM_NO_SIMD) && XSIMD_WITH_AVX512F
+#define SMLM_NN_MICROKERNEL 1
+
+/// micro_48x8_ref with the block in registers; a must be 64-byte aligned.
+inline void micro_48x8(std::ptrdiff_t kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc) noexcept {
+  using V = xsimd::batch<float, xsimd::avx512f>;
+  static_assert(V::size * 3 == micro_mr);
+  V acc[3][micro_nr];
+#pragma GCC unroll 8
+  for (int j = 0; j < micro_nr; ++j) acc[0][j] = acc[1][j] = acc[2][j] = V(0.0f);
+  for (std::ptrdiff_t k = 0; k < kc; ++k, a += micro_mr, b += micro_nr) {
+    const V a0 = V::load_aligned(a), a1 = V::load_aligned(a + 16), a2 = V::load_aligned(a + 32);
+#pragma GCC unroll 8
+    for (int j = 0; j < micro_nr; ++j) {
+      const V bj(b[j]);
+      acc[0][j] = xsimd::fma(a0, bj, acc[0][j]);
+      acc[1][j] = xsimd::fma(a1, bj, acc[1][j]);
+      acc[2][j] = xsimd::fma(a2, bj, acc[2][j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < micro_nr; ++j) {
+    float* cj = c + j * ldc;
+    (V::load_unaligned(cj) + acc[0][j]).store_unaligned(cj);
+    (V::load_unaligned(cj + 16) + acc[1][j]).store_unaligned(cj + 16);
+    (V::load_unaligned(cj + 32) + acc[2][j]).store_unaligned(cj + 32);
+  }
+}
+#else
+#define SMLM_NN_MICROKERNEL 0
+#endif
+
+}  // namespace smlm::nn::detail
