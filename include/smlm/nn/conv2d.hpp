@@ -494,11 +494,11 @@ constexpr std::ptrdiff_t forward_bands(const ConvGeometry& g, std::ptrdiff_t bat
 }  // namespace detail
 
 /// Inference-path conv2d over a batch with caller buffers: y = conv2d(x, w) + bias (bias may be
-/// null). scratch holds conv_forward_scratch<T>(g, batch, workers) elements, 64-byte aligned, for
+/// null), or y += conv2d(x, w) with `accumulate` (bias then unused). scratch holds conv_forward_scratch<T>(g, batch, workers) elements, 64-byte aligned, for
 /// a pool of `workers` threads (1 without a pool); pool may be null. No allocation, no exceptions.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w, const T* bias,
-                    T* y, T* scratch, WorkerPool* pool = nullptr) noexcept {
+                    T* y, T* scratch, WorkerPool* pool = nullptr, bool accumulate = false) noexcept {
   const std::ptrdiff_t plane = g.out_plane();
   constexpr bool can_shift = std::is_same_v<T, float>;
   const bool shifted = detail::shifted_forward<T>(g);
@@ -533,8 +533,9 @@ void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, con
     const std::ptrdiff_t n = j / bands, band = j % bands;
     const std::ptrdiff_t r0 = band * g.out_h / bands, r1 = (band + 1) * g.out_h / bands;
     T* yn = y + n * g.out_c * plane;
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
-      std::fill(yn + o * plane + r0 * g.out_w, yn + o * plane + r1 * g.out_w, bias ? bias[o] : T(0));
+    if (!accumulate)
+      for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
+        std::fill(yn + o * plane + r0 * g.out_w, yn + o * plane + r1 * g.out_w, bias ? bias[o] : T(0));
     T* own = scratch + static_cast<std::size_t>(worker) * per_worker;
     if constexpr (can_shift) {
       if (shifted) {
@@ -552,6 +553,24 @@ void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, con
 }
 
 namespace detail {
+
+/// For stride 1: the convolution whose output is the data gradient of g's (input dy, output dx).
+constexpr ConvGeometry data_gradient_geometry(const ConvGeometry& g) noexcept {
+  ConvGeometry d;
+  d.in_c = g.out_c, d.in_h = g.out_h, d.in_w = g.out_w;
+  d.out_c = g.in_c, d.out_h = g.in_h, d.out_w = g.in_w;
+  d.k = g.k, d.stride = g.stride, d.pad_top = g.k - 1 - g.pad_top, d.pad_left = g.k - 1 - g.pad_left;
+  return d;
+}
+
+/// flipped[c][o][u][v] = w[o][c][k − 1 − u][k − 1 − v]: the weights of data_gradient_geometry.
+template <class T>
+void flip_weights(const ConvGeometry& g, const T* w, T* flipped) noexcept {
+  const std::ptrdiff_t kk = g.k * g.k;
+  for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
+    for (std::ptrdiff_t c = 0; c < g.in_c; ++c)
+      for (std::ptrdiff_t t = 0; t < kk; ++t) flipped[(c * g.out_c + o) * kk + t] = w[(o * g.in_c + c) * kk + kk - 1 - t];
+}
 
 /// The fixed partition of a batch for weight-gradient reductions (independent of threads).
 constexpr std::ptrdiff_t reduction_chunks(std::ptrdiff_t batch) noexcept {
@@ -573,6 +592,19 @@ void conv_backward(Tape<T>& tape, const ConvGeometry& g, std::ptrdiff_t batch, b
   const std::ptrdiff_t big_n = g.in_c * g.in_plane(), small_n = g.out_c * g.out_plane();
   const std::size_t wsize = static_cast<std::size_t>(g.out_c * g.depth());
   const std::ptrdiff_t chunks = reduction_chunks(batch);
+  if (!transposed && grad_big) {
+    // The data gradient of a stride-1 convolution is the convolution of dy with the weights
+    // transposed and flipped, padded by k − 1 − pad: it takes the forward kernel.
+    const ConvGeometry gd = data_gradient_geometry(g);
+    if (shifted_forward<T>(gd)) {
+      T* flipped = tape.scratch(wsize);
+      flip_weights(g, w, flipped);
+      T* s = tape.scratch(conv_forward_scratch<T>(gd, batch, tape.threads()));
+      conv2d_forward(gd, batch, d_small, static_cast<const T*>(flipped), static_cast<const T*>(nullptr), grad_big, s,
+                     tape.pool(), true);
+      grad_big = nullptr;
+    }
+  }
   const std::size_t per_worker = conv_worker_scratch<T>(g);
   T* scratch = tape.scratch(per_worker * static_cast<std::size_t>(tape.threads()));
   T* parts = dw ? tape.arena().template allocate_zeroed<T>(wsize * static_cast<std::size_t>(chunks)) : nullptr;
