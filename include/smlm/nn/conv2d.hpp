@@ -459,6 +459,62 @@ inline void conv_forward_rows_shifted(const ConvGeometry& g, const float* xp, co
 #endif
 }
 
+/// Taps per weight-gradient panel group and positions per weight-gradient block.
+inline constexpr std::ptrdiff_t wgrad_kc = 256;
+
+/// Per-worker scratch of shifted_weight_gradient: the packed positions of dy and of the patches,
+/// and the padded gradient (taps rounded up to 48, channels to 8).
+inline std::size_t wgrad_worker_scratch(const ConvGeometry& g) noexcept {
+  return static_cast<std::size_t>(wgrad_kc * round_up(g.out_c, micro_nr) + wgrad_kc * micro_mr +
+                                  round_up(g.depth(), micro_mr) * round_up(g.out_c, micro_nr) + 64);
+}
+
+/// gt (taps × channels, column-major, leading dimension round_up(depth, 48)) += ∂/∂w of one
+/// sample on the extended grid: Σ_q patch(q, t) · dy(o, q) over kept positions q, from the padded
+/// input xp and dy (out_c × out_h × out_w). The reduction runs over blocks of wgrad_kc positions:
+/// dy's block is packed 8 channels per position (zero at dropped positions), each group of 48
+/// taps is transposed out of the padded input 16 × 16 at a time, and micro_48x8 accumulates.
+inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, const float* dy, float* gt,
+                                    float* scratch) noexcept {
+#if SMLM_NN_MICROKERNEL
+  const ShiftedGrid s = ShiftedGrid::of(g);
+  const std::ptrdiff_t depth = g.depth(), kd = round_up(depth, micro_mr), nc = round_up(g.out_c, micro_nr);
+  const std::ptrdiff_t kk = g.k * g.k, q_total = g.out_h * s.wp, plane = g.out_plane();
+  float* bdy = scratch;                   // [channel panel][position][8]
+  float* apatch = bdy + wgrad_kc * nc;    // [position][48]
+  alignas(64) static constexpr float zeros[16] = {};
+  for (std::ptrdiff_t q0 = 0; q0 < q_total; q0 += wgrad_kc) {
+    const std::ptrdiff_t kc = std::min(wgrad_kc, round_up(q_total - q0, 16));
+    for (std::ptrdiff_t jp = 0; jp < nc; jp += micro_nr)
+      for (std::ptrdiff_t q = q0; q < q0 + kc; ++q) {
+        const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp;
+        float* dst = bdy + (jp * kc) + (q - q0) * micro_nr;
+        const bool kept = q < q_total && j < g.out_w;
+        for (std::ptrdiff_t e = 0; e < micro_nr; ++e)
+          dst[e] = kept && jp + e < g.out_c ? dy[(jp + e) * plane + r * g.out_w + j] : 0.0f;
+      }
+    for (std::ptrdiff_t t0 = 0; t0 < kd; t0 += micro_mr) {
+      for (std::ptrdiff_t t1 = t0; t1 < t0 + micro_mr; t1 += 16) {
+        const float* rows[16];
+        std::ptrdiff_t offs[16];
+        for (int i = 0; i < 16; ++i) {
+          const std::ptrdiff_t t = t1 + i, c = t / kk, u = t % kk / g.k, v = t % g.k;
+          offs[i] = t < depth ? c * s.plane() + u * s.wp + v + q0 : -1;
+        }
+        for (std::ptrdiff_t q = 0; q < kc; q += 16) {
+          for (int i = 0; i < 16; ++i) rows[i] = offs[i] >= 0 ? xp + offs[i] + q : zeros;
+          transpose16(rows, apatch + q * micro_mr + (t1 - t0), micro_mr);
+        }
+      }
+      for (std::ptrdiff_t jp = 0; jp < nc; jp += micro_nr)
+        micro_48x8(kc, apatch, bdy + jp * kc, gt + t0 + jp * kd, kd);
+    }
+  }
+#else
+  (void)g, (void)xp, (void)dy, (void)gt, (void)scratch;
+#endif
+}
+
 }  // namespace detail
 
 /// Scratch elements conv2d_forward<T> needs for a batch on `workers` threads.
@@ -587,7 +643,7 @@ constexpr std::ptrdiff_t chunk_begin(std::ptrdiff_t chunk, std::ptrdiff_t chunks
 template <class T>
 void conv_backward(Tape<T>& tape, const ConvGeometry& g, std::ptrdiff_t batch, bool transposed,
                    const T* big, const T* small, const T* w, const T* d_big, const T* d_small,
-                   T* grad_big, T* grad_small, T* dw) noexcept {
+                   T* grad_big, T* grad_small, T* dw, const T* padded_x = nullptr) noexcept {
   // big: tensors shaped like the convolution's input (in_c × in_h × in_w), small: like its output.
   const std::ptrdiff_t big_n = g.in_c * g.in_plane(), small_n = g.out_c * g.out_plane();
   const std::size_t wsize = static_cast<std::size_t>(g.out_c * g.depth());
@@ -605,15 +661,32 @@ void conv_backward(Tape<T>& tape, const ConvGeometry& g, std::ptrdiff_t batch, b
       grad_big = nullptr;
     }
   }
-  const std::size_t per_worker = conv_worker_scratch<T>(g);
+  // Weight gradient on the forward's padded input where it kept one (stride-1 float conv2d).
+  const bool shifted_dw = !transposed && dw && padded_x && shifted_forward<T>(g);
+  std::size_t per_worker = conv_worker_scratch<T>(g);
+  if constexpr (std::is_same_v<T, float>)
+    if (shifted_dw) per_worker = std::max(per_worker, wgrad_worker_scratch(g));
+  const std::ptrdiff_t kd = round_up(g.depth(), micro_mr), nc = round_up(g.out_c, micro_nr);
   T* scratch = tape.scratch(per_worker * static_cast<std::size_t>(tape.threads()));
   T* parts = dw ? tape.arena().template allocate_zeroed<T>(wsize * static_cast<std::size_t>(chunks)) : nullptr;
   tape.parallel(chunks, [&](std::ptrdiff_t chunk, int worker) {
     T* s = scratch + static_cast<std::size_t>(worker) * per_worker;
+    T* gt = nullptr;  // this chunk's padded taps × channels gradient
+    if constexpr (std::is_same_v<T, float>) {
+      if (shifted_dw) {
+        gt = s + wgrad_kc * (nc + micro_mr);  // after shifted_weight_gradient's own blocks
+        std::fill(gt, gt + kd * nc, T(0));
+        for (std::ptrdiff_t n = chunk_begin(chunk, chunks, batch); n < chunk_begin(chunk + 1, chunks, batch); ++n)
+          shifted_weight_gradient(g, padded_x + n * ShiftedGrid::of(g).sample(g), d_small + n * small_n, gt, s);
+        T* part = parts + wsize * chunk;
+        for (std::ptrdiff_t o = 0; o < g.out_c; ++o)
+          for (std::ptrdiff_t t = 0; t < g.depth(); ++t) part[o * g.depth() + t] += gt[t + o * kd];
+      }
+    }
     for (std::ptrdiff_t n = chunk_begin(chunk, chunks, batch); n < chunk_begin(chunk + 1, chunks, batch); ++n) {
       if (!transposed) {
         // conv2d: big = x, d_small = dy.
-        if (dw) conv_backward_weight_sample(g, big + n * big_n, d_small + n * small_n, parts + wsize * chunk, s);
+        if (dw && !shifted_dw) conv_backward_weight_sample(g, big + n * big_n, d_small + n * small_n, parts + wsize * chunk, s);
         if (grad_big) conv_backward_data_sample(g, d_small + n * small_n, w, grad_big + n * big_n, s);
       } else {
         // conv_transpose2d: small = its input x, d_big = its output gradient.
@@ -659,6 +732,7 @@ Var<T> conv2d(Tape<T>& tape, const Var<T>& x, const Var<T>& w, const Var<T>& bia
   const std::ptrdiff_t batch = x.shape().n;
   const bool grad = tape.needs_grad(x, w, bias);
   Var<T> y = tape.make({batch, g.out_c, g.out_h, g.out_w}, grad);
+  // The scratch starts with the padded input (shifted kernel), which the weight gradient reuses.
   T* scratch = tape.scratch(conv_forward_scratch<T>(g, batch, tape.threads()));
   conv2d_forward(g, batch, x.data(), w.data(), has_bias ? bias.data() : nullptr, y.value.data(), scratch,
                  tape.pool());
@@ -666,7 +740,8 @@ Var<T> conv2d(Tape<T>& tape, const Var<T>& x, const Var<T>& w, const Var<T>& bia
     Tape<T>* tp = &tape;
     tape.record([=] {
       detail::conv_backward(*tp, g, batch, false, x.data(), y.data(), w.data(), static_cast<const T*>(nullptr),
-                            static_cast<const T*>(y.grad), x.grad, static_cast<T*>(nullptr), w.grad);
+                            static_cast<const T*>(y.grad), x.grad, static_cast<T*>(nullptr), w.grad,
+                            detail::shifted_forward<T>(g) ? static_cast<const T*>(scratch) : static_cast<const T*>(nullptr));
       if (has_bias && bias.grad) detail::add_bias_grad(static_cast<const T*>(y.grad), batch, g.out_c, g.out_plane(), bias.grad);
     });
   }
