@@ -78,4 +78,29 @@ TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 
   // The central region is the same rational function; the tails go through xsimd's log.
   CHECK(worst_ulp <= 8);
 }
+TEST_CASE("normal7_centre and normal7_tail together equal normal7 bit for bit") {
+  const std::uint64_t seed = 0x5A5;
+  MESSAGE("seed " << seed);
+  using U = xsimd::batch<std::uint64_t>;
+  using D = xsimd::batch<double>;
+  const auto words = test_words(seed);
+  std::size_t differ = 0, tails = 0;
+  for (std::size_t j0 = 0; j0 + U::size <= words.size(); j0 += U::size) {
+    alignas(64) std::array<std::uint64_t, U::size> in{};
+    for (std::size_t l = 0; l < U::size; ++l) in[l] = words[j0 + l];
+    const U w = U::load_aligned(in.data());
+    xsimd::batch_bool<double> tail;
+    const D centre = smlm::simd::normal7_centre(w, tail);
+    alignas(64) std::array<double, D::size> z{}, split{}, is_tail{};
+    smlm::simd::normal7(w).store_aligned(z.data());
+    xsimd::select(tail, smlm::simd::normal7_tail(w), centre).store_aligned(split.data());
+    xsimd::select(tail, D(1), D(0)).store_aligned(is_tail.data());
+    for (std::size_t l = 0; l < U::size; ++l) {
+      differ += z[l] != split[l];
+      tails += is_tail[l] != 0;
+    }
+  }
+  CHECK(differ == 0);
+  CHECK(tails > 0);
+}
 #endif
