@@ -230,8 +230,8 @@ struct FastEmccd : Emccd<T> {
     auto ok = done & (u < D(1) - D(0.0331) * x2 * x2);
     const auto test = want & done & !ok;
     if (xsimd::any(test)) {
-      const D lv = xsimd::log(xsimd::select(test, v3, D(1)));
-      ok = ok | (test & (xsimd::log(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
+      const D lv = simd::log_normal(xsimd::select(test, v3, D(1)));
+      ok = ok | (test & (simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
     }
     return {done, ok};
   }
@@ -260,6 +260,21 @@ struct FastEmccd : Emccd<T> {
     return m;
   }
 
+  /// table[k] lane by lane: one gather instruction where there is one (xsimd's gather inserts
+  /// lane by lane).
+  template <class A>
+  static xsimd::batch<double, A> lookup(const double* table, xsimd::batch<std::int64_t, A> k) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) return _mm512_i64gather_pd(k, table, 8);
+    else
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_base_of_v<xsimd::avx2, A>) return _mm256_i64gather_pd(table, k, 8);
+    else
+#endif
+      return xsimd::batch<double, A>::gather(table, k);
+  }
+
   /// PTRS's constants (ptrs_constants, ln μ) per lane.
   template <class D>
   struct ptrs_lanes {
@@ -282,11 +297,11 @@ struct FastEmccd : Emccd<T> {
     const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
     const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
     const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
-    D log_pmf = kf * p.log_mean - p.mean - D::gather(smlm::detail::log_factorials.data(), kk);
+    D log_pmf = kf * p.log_mean - p.mean - lookup(smlm::detail::log_factorials.data(), kk);
     const auto untabled = open & !squeeze & !reject & !tabled;
     if (xsimd::any(untabled))
       log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), p.mean), log_pmf);
-    const auto pass = xsimd::log(vv * p.alpha / (p.a * inv_us * inv_us + p.b)) <= log_pmf;
+    const auto pass = simd::log_normal(vv * p.alpha / (p.a * inv_us * inv_us + p.b)) <= log_pmf;
     const auto accept = open & (squeeze | (!reject & pass));
     n = xsimd::select(accept, kf, n);
     return accept;
@@ -408,7 +423,7 @@ struct FastEmccd : Emccd<T> {
           cache.a = D(-0.059) + D(0.02483) * cache.b;
           cache.v_r = D(0.98) * (D(0.9277) - D(3.6224) / (cache.b - D(2)));
           cache.alpha = D(1.01) * (D(1.1239) + D(1.1328) / (cache.b - D(3.4)));
-          cache.log_mean = xsimd::log(mean);
+          cache.log_mean = simd::log_normal(mean);
         }
         const auto accept = ptrs_trial(w[0], w[1], cache, big, nn);
         if (const std::uint64_t open = lane_bits(big & !accept); open != 0) {
@@ -487,7 +502,7 @@ struct FastEmccd : Emccd<T> {
       D e = nn;
       if (c.amplify) {
         const auto one = nn == D(1), many = nn >= D(2);
-        const D e1 = xsimd::any(one) ? D(c.g) * -xsimd::log(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
         const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
         const D cc = D(1) / xsimd::sqrt(D(9) * d);
         D v3;
