@@ -137,6 +137,19 @@ struct EmccdPixelParams {
 
 inline constexpr std::uint32_t gamma_fallback_block = 1u << 16;
 
+/// Marsaglia–Tsang's c = 1/√(9d), d = n − ⅓, for the shapes n < gamma_c_table_size (entries 0
+/// and 1 hold n = 2's): the operations gamma_mt performs (both correctly rounded), so the same
+/// values as computing them lane by lane.
+inline constexpr std::size_t gamma_c_table_size = 1024;
+inline const std::array<double, gamma_c_table_size>& gamma_c_table() noexcept {
+  static const std::array<double, gamma_c_table_size> table = [] {
+    std::array<double, gamma_c_table_size> t{};
+    for (std::size_t n = 0; n < t.size(); ++n) t[n] = 1 / std::sqrt(9 * (static_cast<double>(n < 2 ? 2 : n) - 1.0 / 3));
+    return t;
+  }();
+  return table;
+}
+
 /// The ADU of pixel i (see the header): the scalar definition.
 inline double emccd_pixel_ref(const EmccdPixelParams& c, double photons, const PixelLayout& s, std::uint64_t i) noexcept {
   const auto b0 = s.block(i, 0), b1 = s.block(i, 1);
@@ -504,7 +517,9 @@ struct FastEmccd : Emccd<T> {
         const auto one = nn == D(1), many = nn >= D(2);
         const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
         const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
-        const D cc = D(1) / xsimd::sqrt(D(9) * d);
+        const auto tabled = nn < D(static_cast<double>(detail::gamma_c_table_size));
+        D cc = lookup(detail::gamma_c_table().data(), xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, nn, D(0))));
+        if (!xsimd::all(tabled)) cc = xsimd::select(tabled, cc, D(1) / xsimd::sqrt(D(9) * d));
         D v3;
         auto accept = gamma_trial(D::load_aligned(z.data() + o), simd::uniform24(U::load_aligned(v1.data() + o)), d, cc, many, v3);
         // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
