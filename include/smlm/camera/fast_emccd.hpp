@@ -32,9 +32,11 @@
 // 256, poisson_log_pmf's formula beyond), the exponential, Marsaglia–Tsang's first two trials
 // (the second from block k = 2^16, when a lane needs it) and the normal in xsimd lanes; a pixel
 // whose draw needs anything else (a fifth PTRS trial, a third gamma trial or a gamma trial with
-// v ≤ 0, an inversion redraw) is redone by record_ref's pixel function, so both give the same
-// frame up to the last ulp of xsimd's log/log1p/exp against std's (tests/camera/fast_emccd_test.cpp
-// counts the pixels that differ).
+// v ≤ 0, an inversion redraw) is redone by record_ref's pixel function. The rare branches (PTRS's
+// second to fourth trials, the normals' tails) are computed on those pixels of a 64-pixel chunk
+// packed into full batches rather than on every batch where some lane needs them (record_chunk).
+// Both give the same frame up to the last ulp of xsimd's log/log1p/exp against std's
+// (tests/camera/fast_emccd_test.cpp counts the pixels that differ).
 // Under SMLM_NO_SIMD record is record_ref.
 #pragma once
 
