@@ -78,4 +78,49 @@ TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 
   // The central region is the same rational function; the tails go through xsimd's log.
   CHECK(worst_ulp <= 8);
 }
+TEST_CASE("normal7_centre and normal7_tail together equal normal7 bit for bit") {
+  const std::uint64_t seed = 0x5A5;
+  MESSAGE("seed " << seed);
+  using U = xsimd::batch<std::uint64_t>;
+  using D = xsimd::batch<double>;
+  const auto words = test_words(seed);
+  std::size_t differ = 0, tails = 0;
+  for (std::size_t j0 = 0; j0 + U::size <= words.size(); j0 += U::size) {
+    alignas(64) std::array<std::uint64_t, U::size> in{};
+    for (std::size_t l = 0; l < U::size; ++l) in[l] = words[j0 + l];
+    const U w = U::load_aligned(in.data());
+    xsimd::batch_bool<double> tail;
+    const D centre = smlm::simd::normal7_centre(w, tail);
+    alignas(64) std::array<double, D::size> z{}, split{}, is_tail{};
+    smlm::simd::normal7(w).store_aligned(z.data());
+    xsimd::select(tail, smlm::simd::normal7_tail(w), centre).store_aligned(split.data());
+    xsimd::select(tail, D(1), D(0)).store_aligned(is_tail.data());
+    for (std::size_t l = 0; l < U::size; ++l) {
+      differ += z[l] != split[l];
+      tails += is_tail[l] != 0;
+    }
+  }
+  CHECK(differ == 0);
+  CHECK(tails > 0);
+}
+TEST_CASE("log_normal equals xsimd::log bit for bit on 0 and finite normal arguments") {
+  using D = xsimd::batch<double>;
+  smlm::Philox4x32 rng(0x5A6, 0, smlm::rng_purpose::user);
+  std::vector<double> x = {0.0, 0x1.0p-1022, 0x1.0p-32, 0x1.0p-24, 0.5, 1.0, 1.0 - 0x1.0p-53, 1.0 + 0x1.0p-52, 2.0, 12.0,
+                           0x1.6a09e667f3bcdp-1, 0x1.6a09e667f3bcdp0, 1e300, 0x1.fffffffffffffp1023};
+  for (int i = 0; i < 20000; ++i) {
+    const double u = static_cast<double>(rng.next_u64() >> 11) * 0x1.0p-53;
+    x.push_back(i % 2 == 0 ? u : std::ldexp(u + 0.5, static_cast<int>(rng() % 2000) - 1000));
+  }
+  while (x.size() % D::size != 0) x.push_back(1.0);
+  std::size_t differ = 0;
+  for (std::size_t j0 = 0; j0 < x.size(); j0 += D::size) {
+    const D v = D::load_unaligned(x.data() + j0);
+    alignas(64) std::array<double, D::size> a{}, b{};
+    smlm::simd::log_normal(v).store_aligned(a.data());
+    xsimd::log(v).store_aligned(b.data());
+    for (std::size_t l = 0; l < D::size; ++l) differ += a[l] != b[l] && !(std::isnan(a[l]) && std::isnan(b[l]));
+  }
+  CHECK(differ == 0);
+}
 #endif

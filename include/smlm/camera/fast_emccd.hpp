@@ -32,17 +32,22 @@
 // 256, poisson_log_pmf's formula beyond), the exponential, Marsaglia–Tsang's first two trials
 // (the second from block k = 2^16, when a lane needs it) and the normal in xsimd lanes; a pixel
 // whose draw needs anything else (a fifth PTRS trial, a third gamma trial or a gamma trial with
-// v ≤ 0, an inversion redraw) is redone by record_ref's pixel function, so both give the same
-// frame up to the last ulp of xsimd's log/log1p/exp against std's (tests/camera/fast_emccd_test.cpp
-// counts the pixels that differ).
+// v ≤ 0, an inversion redraw) is redone by record_ref's pixel function. The rare branches (PTRS's
+// second to fourth trials, the normals' tails) are computed on those pixels of a 64-pixel chunk
+// packed into full batches rather than on every batch where some lane needs them (record_chunk).
+// Both give the same frame up to the last ulp of xsimd's log/log1p/exp against std's
+// (tests/camera/fast_emccd_test.cpp counts the pixels that differ).
 // Under SMLM_NO_SIMD record is record_ref.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <smlm/camera/camera.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/core/config.hpp>
@@ -133,6 +138,19 @@ struct EmccdPixelParams {
 };
 
 inline constexpr std::uint32_t gamma_fallback_block = 1u << 16;
+
+/// Marsaglia–Tsang's c = 1/√(9d), d = n − ⅓, for the shapes n < gamma_c_table_size (entries 0
+/// and 1 hold n = 2's): the operations gamma_mt performs (both correctly rounded), so the same
+/// values as computing them lane by lane.
+inline constexpr std::size_t gamma_c_table_size = 1024;
+inline const std::array<double, gamma_c_table_size>& gamma_c_table() noexcept {
+  static const std::array<double, gamma_c_table_size> table = [] {
+    std::array<double, gamma_c_table_size> t{};
+    for (std::size_t n = 0; n < t.size(); ++n) t[n] = 1 / std::sqrt(9 * (static_cast<double>(n < 2 ? 2 : n) - 1.0 / 3));
+    return t;
+  }();
+  return table;
+}
 
 /// The ADU of pixel i (see the header): the scalar definition.
 inline double emccd_pixel_ref(const EmccdPixelParams& c, double photons, const PixelLayout& s, std::uint64_t i) noexcept {
@@ -227,8 +245,8 @@ struct FastEmccd : Emccd<T> {
     auto ok = done & (u < D(1) - D(0.0331) * x2 * x2);
     const auto test = want & done & !ok;
     if (xsimd::any(test)) {
-      const D lv = xsimd::log(xsimd::select(test, v3, D(1)));
-      ok = ok | (test & (xsimd::log(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
+      const D lv = simd::log_normal(xsimd::select(test, v3, D(1)));
+      ok = ok | (test & (simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
     }
     return {done, ok};
   }
@@ -243,33 +261,161 @@ struct FastEmccd : Emccd<T> {
     return k * (xsimd::log1p(x) - x) - D(0.5) * xsimd::log(D(2 * 3.14159265358979323846) * k) - delta;
   }
 
+  /// Bit j of the result: lane j of b.
+  template <class A>
+  static std::uint64_t lane_bits(xsimd::batch_bool<double, A> b) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) return static_cast<std::uint64_t>(static_cast<__mmask8>(b));
+#endif
+    using D = xsimd::batch<double, A>;
+    alignas(64) std::array<double, D::size> t{};
+    xsimd::select(b, D(1), D(0)).store_aligned(t.data());
+    std::uint64_t m = 0;
+    for (std::size_t j = 0; j < D::size; ++j) m |= static_cast<std::uint64_t>(t[j] != 0) << j;
+    return m;
+  }
+
+  /// table[k] lane by lane: one gather instruction where there is one (xsimd's gather inserts
+  /// lane by lane).
+  template <class A>
+  static xsimd::batch<double, A> lookup(const double* table, xsimd::batch<std::int64_t, A> k) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) return _mm512_i64gather_pd(k, table, 8);
+    else
+#endif
+#if defined(__AVX2__)
+    if constexpr (std::is_base_of_v<xsimd::avx2, A>) return _mm256_i64gather_pd(table, k, 8);
+    else
+#endif
+      return xsimd::batch<double, A>::gather(table, k);
+  }
+
+  /// PTRS's constants (ptrs_constants, ln μ) per lane.
+  template <class D>
+  struct ptrs_lanes {
+    D mean, b, a, v_r, alpha, log_mean;
+  };
+
+  /// One PTRS trial (distributions.hpp, poisson_ptrs) from the words (wu, wv) in the lanes of
+  /// `open`: n receives k in the lanes it accepts, which it returns; ln p(k) for k ≥ 256 by
+  /// poisson_log_pmf's formula.
+  template <class D, class U>
+  static typename D::batch_bool_type ptrs_trial(U wu, U wv, const ptrs_lanes<D>& p, typename D::batch_bool_type open,
+                                                D& n) noexcept {
+    const D uu = simd::uniform32(wu) - D(0.5), vv = simd::uniform32(wv);
+    const D us = D(0.5) - xsimd::abs(uu);
+    const auto zero = us == D(0);
+    const D inv_us = D(1) / xsimd::select(zero, D(1), us);
+    const D kd = (D(2) * p.a * inv_us + p.b) * uu + p.mean + D(0.43);
+    const auto squeeze = (us >= D(0.07)) & (vv <= p.v_r);
+    const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
+    const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
+    const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
+    const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
+    D log_pmf = kf * p.log_mean - p.mean - lookup(smlm::detail::log_factorials.data(), kk);
+    const auto untabled = open & !squeeze & !reject & !tabled;
+    if (xsimd::any(untabled))
+      log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), p.mean), log_pmf);
+    const auto pass = simd::log_normal(vv * p.alpha / (p.a * inv_us * inv_us + p.b)) <= log_pmf;
+    const auto accept = open & (squeeze | (!reject & pass));
+    n = xsimd::select(accept, kf, n);
+    return accept;
+  }
+
+  /// A row is recorded in chunks of up to chunk_vectors batches. Per chunk: (1) per batch Philox,
+  /// the inversion or PTRS's first trial; (2) the pixels PTRS left open, packed into full batches,
+  /// trials 2–4; (3) per batch the central normals, (4) the tail normals packed; (5) per batch the
+  /// EM register, read noise and quantization; (6) record_ref's pixel function for the fallbacks.
+  /// Packing computes the rare branches (a second PTRS trial for 1 pixel in 5, a normal tail for
+  /// 3 in 20) once per full batch instead of once per batch that has one: the same operations per
+  /// pixel, so the same frame.
+  static constexpr std::size_t chunk_vectors = 8;
+
   static void record_row(const detail::EmccdPixelParams& c, const ConstImageView<T>& photons,
                          const detail::PixelLayout& s, ImageView<T>& adu, Eigen::Index y) noexcept {
     using D = xsimd::batch<double>;
-    using U = xsimd::batch<std::uint64_t>;
     constexpr std::size_t N = D::size;
     const Eigen::Index width = photons.cols();
+    ptrs_lanes<D> cache{D(-1), D(0), D(0), D(0), D(0), D(0)};  // kept while the means repeat
+    Eigen::Index x0 = 0;
+    while (x0 + static_cast<Eigen::Index>(N) <= width) {
+      const std::size_t nv = std::min(chunk_vectors, static_cast<std::size_t>(width - x0) / N);
+      record_chunk(c, photons, s, adu, y, x0, nv, cache);
+      x0 += static_cast<Eigen::Index>(nv * N);
+    }
     const std::uint64_t row0 = static_cast<std::uint64_t>(y * width);
+    for (; x0 < width; ++x0)
+      adu(y, x0) = static_cast<T>(detail::emccd_pixel_ref(c, static_cast<double>(photons(y, x0)), s,
+                                                          row0 + static_cast<std::uint64_t>(x0)));
+  }
+
+  /// Appends the lanes of v whose bit is set in m to dst (which has room for V::size more).
+  template <class V>
+  static void append_lanes(V v, std::uint64_t m, typename V::value_type* dst) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, typename V::arch_type>) {
+      if constexpr (std::is_same_v<typename V::value_type, double>) {
+        _mm512_storeu_pd(dst, _mm512_maskz_compress_pd(static_cast<__mmask8>(m), v));
+      } else {
+        _mm512_storeu_si512(dst, _mm512_maskz_compress_epi64(static_cast<__mmask8>(m), v));
+      }
+      return;
+    }
+#endif
+    alignas(64) std::array<typename V::value_type, V::size> t;
+    v.store_aligned(t.data());
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < V::size; ++j)
+      if ((m >> j) & 1) dst[k++] = t[j];
+  }
+
+  /// Pixels x0 … x0 + nv·N − 1 of row y (nv ≤ chunk_vectors).
+  static void record_chunk(const detail::EmccdPixelParams& c, const ConstImageView<T>& photons,
+                           const detail::PixelLayout& s, ImageView<T>& adu, Eigen::Index y, Eigen::Index x0,
+                           std::size_t nv, ptrs_lanes<xsimd::batch<double>>& cache) noexcept {
+    using D = xsimd::batch<double>;
+    using U = xsimd::batch<std::uint64_t>;
+    constexpr std::size_t N = D::size, C = chunk_vectors * N;
+    static_assert(C <= 64, "the chunk's lane masks are 64-bit words");
+    const std::size_t count = nv * N;
+    const std::uint64_t first = s.base + static_cast<std::uint64_t>(y * photons.cols() + x0);
     alignas(64) std::array<std::uint64_t, N> iota{};
     for (std::size_t j = 0; j < N; ++j) iota[j] = j;
     const U lanes = U::load_aligned(iota.data()), low(0xFFFFFFFFull);
-    // PTRS's constants (ptrs_constants, ln μ) for the means h_mean, kept while they repeat.
-    D h_mean(-1), b(0), a(0), v_r(0), alpha(0), log_mean(0);
-    Eigen::Index x0 = 0;
-    for (; x0 + static_cast<Eigen::Index>(N) <= width; x0 += static_cast<Eigen::Index>(N)) {
-      alignas(64) std::array<double, N> ph{}, out{};
-      for (std::size_t j = 0; j < N; ++j) ph[j] = static_cast<double>(photons(y, x0 + static_cast<Eigen::Index>(j)));
-      const U index = U(s.base + row0 + static_cast<std::uint64_t>(x0)) + lanes;
-      const U lo = index & low, hi = index >> 32;
+    const auto counters = [&](U index, U& lo, U& hi) {
+      const U i = U(first) + index;
+      lo = i & low;
+      hi = i >> 32;
+    };
+    // Per pixel: photons, n, the result, Marsaglia–Tsang's uniform word; words/z: the register's
+    // normal (first C) and the read noise's (last C), word and value.
+    alignas(64) std::array<double, C> ph, n, out;
+    alignas(64) std::array<std::uint64_t, C> v1;
+    alignas(64) std::array<std::uint64_t, 2 * C> words;
+    alignas(64) std::array<double, 2 * C> z;
+    // Packed, for the open PTRS pixels: constants, trial 2's words, the pixel; for the tail
+    // normals: word and position in z.
+    alignas(64) std::array<double, C + N> k_mean, k_b, k_a, k_vr, k_alpha, k_log;
+    alignas(64) std::array<std::uint64_t, C + N> k_w2, k_w3, k_at;
+    alignas(64) std::array<std::uint64_t, 2 * C + N> t_word, t_at;
+    std::size_t listed = 0;
+    std::uint64_t fallback = 0;
+
+    // (1) Philox, the inversion below 12 (its exp skipped when no lane is below), PTRS's first trial.
+    for (std::size_t o = 0; o < count; o += N) {
+      for (std::size_t j = 0; j < N; ++j) ph[o + j] = static_cast<double>(photons(y, x0 + static_cast<Eigen::Index>(o + j)));
+      const U at = lanes + U(o);
+      U lo, hi;
+      counters(at, lo, hi);
       U w[4], v[4];
       simd::philox_lanes(lo, hi & low, s.frame, s.purpose, s.key, w);
       simd::philox_lanes(lo, (hi + U(1)) & low, s.frame, s.purpose, s.key, v);
-      const D lambda = D(c.q) * D::load_aligned(ph.data()) + D(c.cic);
-
-      // Poisson: inversion below 12 (its exp skipped when no lane is below), PTRS above.
+      v[0].store_aligned(words.data() + o);
+      v[1].store_aligned(v1.data() + o);
+      v[3].store_aligned(words.data() + C + o);
+      const D lambda = D(c.q) * D::load_aligned(ph.data() + o) + D(c.cic);
       const auto small = lambda < D(poisson_ptrs_min_mean);
-      D n(0);
-      xsimd::batch_bool<double> fallback(false);
+      D nn(0);
       if (xsimd::any(small)) {
         const D u = simd::uniform32(w[0]);
         D p = xsimd::exp(-xsimd::select(small, lambda, D(0))), cdf = p, k(0);
@@ -280,90 +426,132 @@ struct FastEmccd : Emccd<T> {
           cdf = cdf + p;
           active = active & (u >= cdf);
         }
-        fallback = active;
-        n = k;
+        fallback |= lane_bits(active) << o;
+        nn = k;
       }
       const auto big = !small;
       if (xsimd::any(big)) {
-        // PTRS (distributions.hpp, poisson_ptrs): trials 1–2 from (w0, w1), (w2, w3), trials 3–4
-        // from block k = 2 (computed only when a lane is still open), ln p(k) for k ≥ 256 by
-        // poisson_log_pmf's formula.
         const D mean = xsimd::select(big, lambda, D(100));
-        if (!xsimd::all(mean == h_mean)) {  // a flat background repeats the previous batch's means
-          h_mean = mean;
-          b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
-          a = D(-0.059) + D(0.02483) * b;
-          v_r = D(0.98) * (D(0.9277) - D(3.6224) / (b - D(2)));
-          alpha = D(1.01) * (D(1.1239) + D(1.1328) / (b - D(3.4)));
-          log_mean = xsimd::log(mean);
+        if (!xsimd::all(mean == cache.mean)) {  // a flat background repeats the previous batch's means
+          cache.mean = mean;
+          cache.b = D(0.931) + D(2.53) * xsimd::sqrt(mean);
+          cache.a = D(-0.059) + D(0.02483) * cache.b;
+          cache.v_r = D(0.98) * (D(0.9277) - D(3.6224) / (cache.b - D(2)));
+          cache.alpha = D(1.01) * (D(1.1239) + D(1.1328) / (cache.b - D(3.4)));
+          cache.log_mean = simd::log_normal(mean);
         }
-        auto open = big;  // lanes whose value is not yet decided
-        U x[4];
-        for (int trial = 0; trial < 4 && xsimd::any(open); ++trial) {
-          if (trial == 2) simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
-          const U* t = trial < 2 ? w : x;
-          const int j0 = 2 * (trial & 1);
-          const D uu = simd::uniform32(t[j0]) - D(0.5), vv = simd::uniform32(t[j0 + 1]);
-          const D us = D(0.5) - xsimd::abs(uu);
-          const auto zero = us == D(0);
-          const D inv_us = D(1) / xsimd::select(zero, D(1), us);
-          const D kd = (D(2) * a * inv_us + b) * uu + mean + D(0.43);
-          const auto squeeze = (us >= D(0.07)) & (vv <= v_r);
-          const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
-          const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
-          const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
-          const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
-          D log_pmf = kf * log_mean - mean - D::gather(smlm::detail::log_factorials.data(), kk);
-          const auto untabled = open & !squeeze & !reject & !tabled;
-          if (xsimd::any(untabled)) log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), mean), log_pmf);
-          const auto pass = xsimd::log(vv * alpha / (a * inv_us * inv_us + b)) <= log_pmf;
-          const auto accept = open & (squeeze | (!reject & pass));
-          n = xsimd::select(accept, kf, n);
-          open = open & !accept;  // rejected: the next trial
+        const auto accept = ptrs_trial(w[0], w[1], cache, big, nn);
+        if (const std::uint64_t open = lane_bits(big & !accept); open != 0) {
+          append_lanes(cache.mean, open, k_mean.data() + listed);
+          append_lanes(cache.b, open, k_b.data() + listed);
+          append_lanes(cache.a, open, k_a.data() + listed);
+          append_lanes(cache.v_r, open, k_vr.data() + listed);
+          append_lanes(cache.alpha, open, k_alpha.data() + listed);
+          append_lanes(cache.log_mean, open, k_log.data() + listed);
+          append_lanes(w[2], open, k_w2.data() + listed);
+          append_lanes(w[3], open, k_w3.data() + listed);
+          append_lanes(at, open, k_at.data() + listed);
+          listed += static_cast<std::size_t>(std::popcount(open));
         }
-        fallback = fallback | open;
       }
+      nn.store_aligned(n.data() + o);
+    }
 
-      // EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16.
-      D e = n;
+    // (2) PTRS trials 2–4 of the open pixels, N at a time: trial 2 from (w2, w3), trials 3–4 from
+    // block k = 2 (computed only when a lane is still open). The last batch's spare lanes repeat
+    // the last pixel.
+    for (std::size_t j = listed; j % N != 0; ++j) {
+      k_mean[j] = k_mean[j - 1], k_b[j] = k_b[j - 1], k_a[j] = k_a[j - 1], k_vr[j] = k_vr[j - 1];
+      k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1];
+      k_w2[j] = k_w2[j - 1], k_w3[j] = k_w3[j - 1], k_at[j] = k_at[j - 1];
+    }
+    for (std::size_t g = 0; g < listed; g += N) {
+      const std::size_t m = std::min(N, listed - g);
+      const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
+                            D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
+                            D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+      D nn(0);
+      auto open = D(0) == D(0);
+      open = open & !ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p, open, nn);
+      if (xsimd::any(open)) {
+        U lo, hi, x[4];
+        counters(U::load_unaligned(k_at.data() + g), lo, hi);
+        simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
+        open = open & !ptrs_trial(x[0], x[1], p, open, nn);
+        if (xsimd::any(open)) open = open & !ptrs_trial(x[2], x[3], p, open, nn);
+      }
+      alignas(64) std::array<double, N> got;
+      nn.store_aligned(got.data());
+      const std::uint64_t still = lane_bits(open);
+      for (std::size_t j = 0; j < m; ++j) {
+        n[k_at[g + j]] = got[j];
+        if ((still >> j) & 1) fallback |= std::uint64_t{1} << k_at[g + j];
+      }
+    }
+
+    // (3) The normals' central region per batch; (4) their tails, N at a time.
+    listed = 0;
+    for (std::size_t half = c.amplify ? 0 : C; half < 2 * C; half += C)  // without the register only the read noise's
+      for (std::size_t o = 0; o < count; o += N) {
+        xsimd::batch_bool<double> tail;
+        const U w = U::load_aligned(words.data() + half + o);
+        simd::normal7_centre(w, tail).store_aligned(z.data() + half + o);
+        if (const std::uint64_t m = lane_bits(tail); m != 0) {
+          append_lanes(w, m, t_word.data() + listed);
+          append_lanes(lanes + U(half + o), m, t_at.data() + listed);
+          listed += static_cast<std::size_t>(std::popcount(m));
+        }
+      }
+    for (std::size_t j = listed; j % N != 0; ++j) t_word[j] = t_word[j - 1], t_at[j] = t_at[j - 1];
+    for (std::size_t g = 0; g < listed; g += N) {
+      const std::size_t m = std::min(N, listed - g);
+      alignas(64) std::array<double, N> got;
+      simd::normal7_tail(U::load_unaligned(t_word.data() + g)).store_aligned(got.data());
+      for (std::size_t j = 0; j < m; ++j) z[t_at[g + j]] = got[j];
+    }
+
+    // (5) EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16;
+    // read noise; quantization.
+    for (std::size_t o = 0; o < count; o += N) {
+      const D nn = D::load_aligned(n.data() + o);
+      D e = nn;
       if (c.amplify) {
-        const auto one = n == D(1), many = n >= D(2);
-        const D e1 = xsimd::any(one) ? D(c.g) * -xsimd::log(simd::uniform_nonzero(v[0])) : D(0);
-        const D d = xsimd::max(n, D(2)) - D(1.0 / 3);
-        const D cc = D(1) / xsimd::sqrt(D(9) * d);
+        const auto one = nn == D(1), many = nn >= D(2);
+        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+        const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
+        const auto tabled = nn < D(static_cast<double>(detail::gamma_c_table_size));
+        D cc = lookup(detail::gamma_c_table().data(), xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, nn, D(0))));
+        if (!xsimd::all(tabled)) cc = xsimd::select(tabled, cc, D(1) / xsimd::sqrt(D(9) * d));
         D v3;
-        auto accept = gamma_trial(simd::normal7(v[0]), simd::uniform24(v[1]), d, cc, many, v3);
+        auto accept = gamma_trial(D::load_aligned(z.data() + o), simd::uniform24(U::load_aligned(v1.data() + o)), d, cc, many, v3);
         // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
         auto bad = many & !accept.done;
         auto retry = many & accept.done & !accept.ok;
         if (xsimd::any(retry)) {
-          U g[4];
-          simd::philox_lanes(lo, (hi + U(detail::gamma_fallback_block)) & low, s.frame, s.purpose, s.key, g);
+          U lo, hi, gw[4];
+          counters(lanes + U(o), lo, hi);
+          simd::philox_lanes(lo, (hi + U(detail::gamma_fallback_block)) & low, s.frame, s.purpose, s.key, gw);
           D v3b;
-          const auto second = gamma_trial(simd::normal7(g[0]), simd::uniform24(g[1]), d, cc, retry, v3b);
+          const auto second = gamma_trial(simd::normal7(gw[0]), simd::uniform24(gw[1]), d, cc, retry, v3b);
           v3 = xsimd::select(retry, v3b, v3);
           bad = bad | (retry & !(second.done & second.ok));
         }
         const D eg = D(c.g) * (d * v3);
         e = xsimd::select(one, e1, xsimd::select(many, eg, e));
-        fallback = fallback | bad;
+        fallback |= lane_bits(bad) << o;
       }
-      e = e + D(c.sigma) * simd::normal7(v[3]);
+      e = e + D(c.sigma) * D::load_aligned(z.data() + C + o);
       const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
       const D q = xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0));
-      q.store_aligned(out.data());
-      if (xsimd::any(fallback)) {
-        alignas(64) std::array<double, N> redo{};
-        xsimd::select(fallback, D(1), D(0)).store_aligned(redo.data());
-        for (std::size_t j = 0; j < N; ++j)
-          if (redo[j] != 0)
-            out[j] = detail::emccd_pixel_ref(c, ph[j], s, row0 + static_cast<std::uint64_t>(x0) + j);
-      }
-      for (std::size_t j = 0; j < N; ++j) adu(y, x0 + static_cast<Eigen::Index>(j)) = static_cast<T>(out[j]);
+      q.store_aligned(out.data() + o);
     }
-    for (; x0 < width; ++x0)
-      adu(y, x0) = static_cast<T>(detail::emccd_pixel_ref(c, static_cast<double>(photons(y, x0)), s,
-                                                          row0 + static_cast<std::uint64_t>(x0)));
+
+    // (6) The fallbacks.
+    for (std::uint64_t m = fallback; m != 0; m &= m - 1) {
+      const auto j = static_cast<std::size_t>(std::countr_zero(m));
+      out[j] = detail::emccd_pixel_ref(c, ph[j], s, first - s.base + j);
+    }
+    for (std::size_t j = 0; j < count; ++j) adu(y, x0 + static_cast<Eigen::Index>(j)) = static_cast<T>(out[j]);
   }
 #endif
 };

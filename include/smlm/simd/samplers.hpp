@@ -81,25 +81,103 @@ inline xsimd::batch<double, A> uniform_nonzero(xsimd::batch<std::uint64_t, A> w)
   return to_double((w >> 1) | xsimd::batch<std::uint64_t, A>(1)) * xsimd::batch<double, A>(0x1.0p-31);
 }
 
+/// xsimd::log (fdlibm's algorithm, xsimd/arch/generic/xsimd_generic_math.hpp) for x = 0 or a
+/// finite normal x > 0, without the branch and selects for subnormal, infinite and negative
+/// arguments: the same operations, so the same value as xsimd::log there (tests/simd). The
+/// samplers' arguments (uniforms ≥ 2^-32 or 0, PTRS's ratio, v³ of Marsaglia–Tsang) are such.
+template <class A>
+inline xsimd::batch<double, A> log_normal(xsimd::batch<double, A> self) noexcept {
+  using D = xsimd::batch<double, A>;
+  using I = xsimd::batch<std::int64_t, A>;
+  namespace xk = xsimd::kernel::detail;
+  I hx = xsimd::bitwise_cast<I>(self) >> 32;
+  hx += 0x3ff00000 - 0x3fe6a09e;
+  const I k = (hx >> 20) - 0x3ff;
+  const D dk = xsimd::to_float(k);
+  hx = (hx & I(0x000fffff)) + 0x3fe6a09e;
+  D x = xsimd::bitwise_cast<D>(hx << 32 | (I(0xffffffff) & xsimd::bitwise_cast<I>(self)));
+  const D f = --x;
+  const D hfsq = D(0.5) * f * f;
+  const D s = f / (D(2.) + f);
+  const D z = s * s;
+  const D w = z * z;
+  const D t1 = w * xk::horner<D, 0x3fd999999997fa04ll, 0x3fcc71c51d8e78afll, 0x3fc39a09d078c69fll>(w);
+  const D t2 = z * xk::horner<D, 0x3fe5555555555593ll, 0x3fd2492494229359ll, 0x3fc7466496cb03dell, 0x3fc2f112df3e5244ll>(w);
+  const D R = t2 + t1;
+  const D r = xsimd::fma(dk, xsimd::constants::log_2hi<D>(),
+                         xsimd::fma(s, (hfsq + R), dk * xsimd::constants::log_2lo<D>()) - hfsq + f);
+  return xsimd::select(self != D(0.), r, xsimd::constants::minusinfinity<D>());
+}
+
+namespace detail {
+/// normal7's pieces: p of the word, the central (|q| ≤ 0.425) and the tail rational functions as
+/// numerator and denominator (the tail for p < 0.075, any p in (0, ½] giving finite values),
+/// and the sign applied to num/den.
+template <class A>
+inline xsimd::batch<double, A> normal7_p(xsimd::batch<std::uint64_t, A> w) noexcept {
+  using U = xsimd::batch<std::uint64_t, A>;
+  return to_double((w & U(0x7FFFFFFFull)) | U(1)) * xsimd::batch<double, A>(0x1.0p-32);
+}
+template <class A>
+inline void normal7_centre_parts(xsimd::batch<double, A> q, xsimd::batch<double, A>& num, xsimd::batch<double, A>& den) noexcept {
+  using D = xsimd::batch<double, A>;
+  const D rc = D(0.180625) - q * q;
+  num = q * (((D(a7[3]) * rc + D(a7[2])) * rc + D(a7[1])) * rc + D(a7[0]));
+  den = ((D(b7[2]) * rc + D(b7[1])) * rc + D(b7[0])) * rc + D(1.0);
+}
+template <class A>
+inline void normal7_tail_parts(xsimd::batch<double, A> p, xsimd::batch<double, A>& num, xsimd::batch<double, A>& den) noexcept {
+  using D = xsimd::batch<double, A>;
+  // A 31-bit p is ≥ 2^-32, so r = √(−ln p) ≤ 4.71: the reference's r > 5 branch is never taken.
+  const D r = xsimd::sqrt(-log_normal(p)) - D(1.6);
+  num = -(((D(c7[3]) * r + D(c7[2])) * r + D(c7[1])) * r + D(c7[0]));
+  den = (D(d7[1]) * r + D(d7[0])) * r + D(1.0);
+}
+template <class A>
+inline xsimd::batch<double, A> normal7_signed(xsimd::batch<double, A> num, xsimd::batch<double, A> den,
+                                              xsimd::batch<std::uint64_t, A> w) noexcept {
+  using D = xsimd::batch<double, A>;
+  const D z = num / den;  // one division for both regions: the same operands as the reference's
+  return z * (D(1) - D(2) * to_double(w >> 31));  // exact: z·(±1)
+}
+}  // namespace detail
+
 template <class A>
 inline xsimd::batch<double, A> normal7(xsimd::batch<std::uint64_t, A> w) noexcept {
   using D = xsimd::batch<double, A>;
-  using U = xsimd::batch<std::uint64_t, A>;
-  using namespace detail;
-  const D p = to_double((w & U(0x7FFFFFFFull)) | U(1)) * D(0x1.0p-32);
+  const D p = detail::normal7_p(w);
   const D q = p - D(0.5);
-  const D rc = D(0.180625) - q * q;
-  D num = q * (((D(a7[3]) * rc + D(a7[2])) * rc + D(a7[1])) * rc + D(a7[0]));
-  D den = ((D(b7[2]) * rc + D(b7[1])) * rc + D(b7[0])) * rc + D(1.0);
+  D num, den;
+  detail::normal7_centre_parts(q, num, den);
   const auto tail = q < D(-0.425);
   if (xsimd::any(tail)) {
-    // A 31-bit p is ≥ 2^-32, so r = √(−ln p) ≤ 4.71: the reference's r > 5 branch is never taken.
-    const D r = xsimd::sqrt(-xsimd::log(xsimd::select(tail, p, D(0.25)))) - D(1.6);
-    num = xsimd::select(tail, -(((D(c7[3]) * r + D(c7[2])) * r + D(c7[1])) * r + D(c7[0])), num);
-    den = xsimd::select(tail, (D(d7[1]) * r + D(d7[0])) * r + D(1.0), den);
+    D tn, td;
+    detail::normal7_tail_parts(xsimd::select(tail, p, D(0.25)), tn, td);
+    num = xsimd::select(tail, tn, num);
+    den = xsimd::select(tail, td, den);
   }
-  const D z = num / den;  // one division for both regions: the same operands as the reference's
-  return z * (D(1) - D(2) * to_double(w >> 31));  // exact: z·(±1)
+  return detail::normal7_signed(num, den, w);
+}
+
+/// normal7 in two steps, for a caller that collects the rare tail lanes (p < 0.075, 15 % of
+/// words) of many batches into full batches, one log per batch of tails instead of one per batch
+/// that has a tail: normal7_centre(w, tail) equals normal7(w) in the lanes where it sets tail
+/// false; normal7_tail(w) equals normal7(w) in the lanes of normal7_centre's tail (and is finite
+/// elsewhere). The same operations as normal7, so the same values bit for bit.
+template <class A>
+inline xsimd::batch<double, A> normal7_centre(xsimd::batch<std::uint64_t, A> w, xsimd::batch_bool<double, A>& tail) noexcept {
+  using D = xsimd::batch<double, A>;
+  const D q = detail::normal7_p(w) - D(0.5);
+  D num, den;
+  detail::normal7_centre_parts(q, num, den);
+  tail = q < D(-0.425);
+  return detail::normal7_signed(num, den, w);
+}
+template <class A>
+inline xsimd::batch<double, A> normal7_tail(xsimd::batch<std::uint64_t, A> w) noexcept {
+  xsimd::batch<double, A> num, den;
+  detail::normal7_tail_parts(detail::normal7_p(w), num, den);
+  return detail::normal7_signed(num, den, w);
 }
 #endif
 
