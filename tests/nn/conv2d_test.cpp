@@ -161,6 +161,9 @@ TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward 
   // > 2^20), stride 1 and 2, so the tile loops of all three kernels run more than once.
   cases.push_back({{2, 64, 32, 128}, 3, 3, 1, Padding::same});
   cases.push_back({{1, 64, 61, 250}, 2, 3, 2, Padding::same});
+  // 20 output channels: 8-channel panels of which the last is partly padding, and a 16-channel
+  // transpose group that is half padding, in the micro-kernel's weight gradient.
+  cases.push_back({{2, 3, 6, 21}, 20, 3, 1, Padding::same});
   for (const ConvCase& c : cases) {
     CAPTURE(c.k);
     CAPTURE(c.stride);

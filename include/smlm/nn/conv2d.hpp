@@ -465,7 +465,7 @@ inline constexpr std::ptrdiff_t wgrad_kc = 256;
 /// Per-worker scratch of shifted_weight_gradient: the packed positions of dy and of the patches,
 /// and the padded gradient (taps rounded up to 48, channels to 8).
 inline std::size_t wgrad_worker_scratch(const ConvGeometry& g) noexcept {
-  return static_cast<std::size_t>(wgrad_kc * round_up(g.out_c, micro_nr) + wgrad_kc * micro_mr +
+  return static_cast<std::size_t>(2 * wgrad_kc * round_up(g.out_c, micro_nr) + wgrad_kc * micro_mr +
                                   round_up(g.depth(), micro_mr) * round_up(g.out_c, micro_nr) + 64);
 }
 
@@ -482,17 +482,34 @@ inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, cons
   const std::ptrdiff_t kk = g.k * g.k, q_total = g.out_h * s.wp, plane = g.out_plane();
   float* bdy = scratch;                   // [channel panel][position][8]
   float* apatch = bdy + wgrad_kc * nc;    // [position][48]
+  float* dyx = apatch + wgrad_kc * micro_mr;  // [channel][position]: dy on the grid, 0 where dropped
   alignas(64) static constexpr float zeros[16] = {};
   for (std::ptrdiff_t q0 = 0; q0 < q_total; q0 += wgrad_kc) {
     const std::ptrdiff_t kc = std::min(wgrad_kc, round_up(q_total - q0, 16));
-    for (std::ptrdiff_t jp = 0; jp < nc; jp += micro_nr)
-      for (std::ptrdiff_t q = q0; q < q0 + kc; ++q) {
-        const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp;
-        float* dst = bdy + (jp * kc) + (q - q0) * micro_nr;
-        const bool kept = q < q_total && j < g.out_w;
-        for (std::ptrdiff_t e = 0; e < micro_nr; ++e)
-          dst[e] = kept && jp + e < g.out_c ? dy[(jp + e) * plane + r * g.out_w + j] : 0.0f;
+    // dy's positions of this block on the extended grid, then 16 channels × 16 positions at a
+    // time transposed into the 8-channel panels.
+    for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
+      float* row = dyx + o * kc;
+      for (std::ptrdiff_t q = q0; q < q0 + kc;) {
+        const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp, len = std::min(s.wp - j, q0 + kc - q);
+        const std::ptrdiff_t n = q < q_total ? std::clamp<std::ptrdiff_t>(g.out_w - j, 0, len) : 0;
+        std::copy(dy + o * plane + r * g.out_w + j, dy + o * plane + r * g.out_w + j + n, row + (q - q0));
+        std::fill(row + (q - q0) + n, row + (q - q0) + len, 0.0f);
+        q += len;
       }
+    }
+    for (std::ptrdiff_t o0 = 0; o0 < nc; o0 += 16) {
+      const float* rows[16];
+      alignas(64) float tile[256];
+      for (std::ptrdiff_t q = 0; q < kc; q += 16) {
+        for (int i = 0; i < 16; ++i) rows[i] = o0 + i < g.out_c ? dyx + (o0 + i) * kc + q : zeros;
+        transpose16(rows, tile, 16);
+        for (int e = 0; e < 16; ++e) {
+          std::memcpy(bdy + o0 * kc + (q + e) * micro_nr, tile + e * 16, micro_nr * sizeof(float));
+          if (o0 + micro_nr < nc) std::memcpy(bdy + (o0 + micro_nr) * kc + (q + e) * micro_nr, tile + e * 16 + micro_nr, micro_nr * sizeof(float));
+        }
+      }
+    }
     for (std::ptrdiff_t t0 = 0; t0 < kd; t0 += micro_mr) {
       for (std::ptrdiff_t t1 = t0; t1 < t0 + micro_mr; t1 += 16) {
         const float* rows[16];
@@ -674,7 +691,7 @@ void conv_backward(Tape<T>& tape, const ConvGeometry& g, std::ptrdiff_t batch, b
     T* gt = nullptr;  // this chunk's padded taps × channels gradient
     if constexpr (std::is_same_v<T, float>) {
       if (shifted_dw) {
-        gt = s + wgrad_kc * (nc + micro_mr);  // after shifted_weight_gradient's own blocks
+        gt = s + wgrad_kc * (2 * nc + micro_mr);  // after shifted_weight_gradient's own blocks
         std::fill(gt, gt + kd * nc, T(0));
         for (std::ptrdiff_t n = chunk_begin(chunk, chunks, batch); n < chunk_begin(chunk + 1, chunks, batch); ++n)
           shifted_weight_gradient(g, padded_x + n * ShiftedGrid::of(g).sample(g), d_small + n * small_n, gt, s);
