@@ -20,9 +20,11 @@
 //
 // add_to_frame (the simulator's path) of the integrated model in float evaluates the boundary
 // erfc values in xsimd batches (add_integrated_simd); add_to_frame_ref is its scalar definition,
-// gaussian_factors with std::erfc. xsimd 8.1's float erfc is within 3.4·2^-24 of the exact pixel
-// mass where std::erfc is within 1.7·2^-24, so the two differ by at most 4·2^-24 per factor (a
-// pixel mass E ≤ 1): the frames agree to 10·2^-24 · photons per pixel
+// gaussian_factors with std::erfc. Boundaries with |b| < 2/3 keep std::erfc (bit for bit the
+// scalar values: add_to must match evaluate to 8 ε of the peak, and on wide spots xsimd's few-ulp
+// error near erfc ≈ 1 exceeds that). In the tails xsimd 8.1's float erfc gives pixel masses
+// within 3.4·2^-24 of the exact ones where std::erfc is within 1.7·2^-24, so the two differ by at
+// most 4·2^-24 per factor (E ≤ 1): the frames agree to 10·2^-24 · photons per pixel
 // (tests/psf/integrated_simd_test.cpp). Double keeps the scalar path: xsimd 8.1's double erfc is
 // only within ~6e-9 relative (~70·2^-53 absolute) of std::erfc, far from double's own accuracy.
 #pragma once
@@ -263,6 +265,7 @@ inline void integrated_factors_simd(float c, float sigma, std::ptrdiff_t k0, std
                                     float* e) noexcept {
   using B = xsimd::batch<float>;
   constexpr std::ptrdiff_t L = simd_lanes;
+  constexpr float central = 2.0f / 3.0f;
   // Boundaries 0 … n, in whole batches, plus the one entry past them that the shifted loads of
   // the last batch of masses read (its lane is discarded).
   alignas(64) float b[block + 2 * L], t[block + 2 * L];
@@ -275,7 +278,26 @@ inline void integrated_factors_simd(float c, float sigma, std::ptrdiff_t k0, std
   for (; m <= n; m += L) {
     const B bk = (B(static_cast<float>(k0 + m)) + lane - cb) * s;  // k0 + m + l exact in float
     bk.store_aligned(b + m);
-    xsimd::erfc(xsimd::abs(bk)).store_aligned(t + m);
+    const B x = xsimd::abs(bk);
+    xsimd::erfc(x).store_aligned(t + m);
+    // Boundaries within 2/3 of the centre (where xsimd switches to its tail formula) keep
+    // std::erfc: there erfc ≥ 0.35 and the masses are differences of such values, so xsimd's
+    // few-ulp error would be a few ulp of the peak pixel (wide spots) against evaluate, which
+    // add_to must match to 8 ε of the peak (tests/psf/conformance.hpp).
+  }
+  {
+    // They are contiguous (b_k increases with k): the candidates around c ± (2/3)·√2 σ, each
+    // tested on its own b_k.
+    const float reach = central / s.get(0);
+    const float last = static_cast<float>(n);  // clamped in float: reach may be huge
+    const auto lo = static_cast<std::ptrdiff_t>(
+        std::clamp(std::floor(c - reach) - static_cast<float>(k0) - 1, 0.0f, last + 1));
+    const auto hi = static_cast<std::ptrdiff_t>(
+        std::clamp(std::ceil(c + reach) - static_cast<float>(k0) + 1, -1.0f, last));
+    for (std::ptrdiff_t j = lo; j <= hi; ++j) {
+      const float bj = std::abs(b[j]);
+      if (bj < central) t[j] = std::erfc(bj);
+    }
   }
   b[m] = 0;
   t[m] = 1;
