@@ -17,16 +17,31 @@
 // Windows are processed in blocks of `block` × `block` pixels with the factors on the stack, so
 // nothing is allocated whatever the window size; a window of at most block columns computes each
 // factor once.
+//
+// add_to_frame (the simulator's path) of the integrated model in float evaluates the boundary
+// erfc values in xsimd batches (add_integrated_simd); add_to_frame_ref is its scalar definition,
+// gaussian_factors with std::erfc. Boundaries with |b| < 2/3 keep std::erfc (bit for bit the
+// scalar values: add_to must match evaluate to 8 ε of the peak, and on wide spots xsimd's few-ulp
+// error near erfc ≈ 1 exceeds that). In the tails xsimd 8.1's float erfc gives pixel masses
+// within 3.4·2^-24 of the exact ones where std::erfc is within 1.7·2^-24, so the two differ by at
+// most 4·2^-24 per factor (E ≤ 1): the frames agree to 10·2^-24 · photons per pixel
+// (tests/psf/integrated_simd_test.cpp). Double keeps the scalar path: xsimd 8.1's double erfc is
+// only within ~6e-9 relative (~70·2^-53 absolute) of std::erfc, far from double's own accuracy.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <numbers>
+#include <type_traits>
 
 #include <smlm/core/config.hpp>
 #include <smlm/core/image.hpp>
 #include <smlm/psf/psf.hpp>
+
+#if !defined(SMLM_NO_SIMD)
+#include <xsimd/xsimd.hpp>
+#endif
 
 namespace smlm::psf::detail {
 
@@ -238,14 +253,110 @@ void evaluate_jacobian_sigma(const elliptic_spot<T>& g, Window w, ImageView<T> m
   fill_with_derivatives<S>(g, w, ref_of(mu), d);
 }
 
-/// frame += photons · h over the support window (half-width `radius`) clipped to the frame. A
-/// spot whose position or radius is not finite has no window and is not rendered.
+#if !defined(SMLM_NO_SIMD)
+/// Pixel masses e[0 … n) of the integrated model over pixels k0 … k0 + n − 1 (n ≤ block), as
+/// gaussian_factors<integrated> computes them without derivatives (same boundaries b_k, same
+/// choice of tail), with the n + 1 erfc(|b_k|) in xsimd batches. e must hold n rounded up to
+/// whole batches (block_simd); the lanes past n are garbage.
+inline constexpr std::ptrdiff_t simd_lanes = static_cast<std::ptrdiff_t>(xsimd::batch<float>::size);
+inline constexpr std::ptrdiff_t block_simd = block + simd_lanes;
+
+inline void integrated_factors_simd(float c, float sigma, std::ptrdiff_t k0, std::ptrdiff_t n,
+                                    float* e) noexcept {
+  using B = xsimd::batch<float>;
+  constexpr std::ptrdiff_t L = simd_lanes;
+  constexpr float central = 2.0f / 3.0f;
+  // Boundaries 0 … n, in whole batches, plus the one entry past them that the shifted loads of
+  // the last batch of masses read (its lane is discarded).
+  alignas(64) float b[block + 2 * L], t[block + 2 * L];
+  alignas(64) float iota[L];
+  for (std::ptrdiff_t l = 0; l < L; ++l) iota[l] = static_cast<float>(l);
+  const B lane = B::load_aligned(iota);
+  const B s(1.0f / (std::numbers::sqrt2_v<float> * sigma));
+  const B cb(c);
+  std::ptrdiff_t m = 0;
+  for (; m <= n; m += L) {
+    const B bk = (B(static_cast<float>(k0 + m)) + lane - cb) * s;  // k0 + m + l exact in float
+    bk.store_aligned(b + m);
+    const B x = xsimd::abs(bk);
+    xsimd::erfc(x).store_aligned(t + m);
+    // Boundaries within 2/3 of the centre (where xsimd switches to its tail formula) keep
+    // std::erfc: there erfc ≥ 0.35 and the masses are differences of such values, so xsimd's
+    // few-ulp error would be a few ulp of the peak pixel (wide spots) against evaluate, which
+    // add_to must match to 8 ε of the peak (tests/psf/conformance.hpp).
+  }
+  {
+    // They are contiguous (b_k increases with k): the candidates around c ± (2/3)·√2 σ, each
+    // tested on its own b_k.
+    const float reach = central / s.get(0);
+    const float last = static_cast<float>(n);  // clamped in float: reach may be huge
+    const auto lo = static_cast<std::ptrdiff_t>(
+        std::clamp(std::floor(c - reach) - static_cast<float>(k0) - 1, 0.0f, last + 1));
+    const auto hi = static_cast<std::ptrdiff_t>(
+        std::clamp(std::ceil(c + reach) - static_cast<float>(k0) + 1, -1.0f, last));
+    for (std::ptrdiff_t j = lo; j <= hi; ++j) {
+      const float bj = std::abs(b[j]);
+      if (bj < central) t[j] = std::erfc(bj);
+    }
+  }
+  b[m] = 0;
+  t[m] = 1;
+  const B half(0.5f), one(1.0f), zero(0.0f);
+  for (std::ptrdiff_t j = 0; j < n; j += L) {
+    const B b0 = B::load_aligned(b + j), b1 = B::load_unaligned(b + j + 1);
+    const B t0 = B::load_aligned(t + j), t1 = B::load_unaligned(t + j + 1);
+    const B v = xsimd::select(b0 >= zero, half * (t0 - t1),
+                              xsimd::select(b1 <= zero, half * (t1 - t0), one - half * (t0 + t1)));
+    xsimd::select(v < zero, zero, v).store_unaligned(e + j);  // NaN passes through
+  }
+}
+
+/// fill_values<integrated, true> for float with the factors from integrated_factors_simd; the
+/// accumulation (row[c] += (photons · e_y) · e_x) is the scalar one's, operation for operation.
+inline void add_integrated_simd(const elliptic_spot<float>& g, Window w, float* out,
+                                std::ptrdiff_t stride) noexcept {
+  float ex[block_simd], ey[block_simd];
+  for (std::ptrdiff_t by = 0; by < w.height; by += block) {
+    const std::ptrdiff_t bh = std::min(block, w.height - by);
+    integrated_factors_simd(g.y, g.sigma_y, w.y0 + by, bh, ey);
+    for (std::ptrdiff_t bx = 0; bx < w.width; bx += block) {
+      const std::ptrdiff_t bw = std::min(block, w.width - bx);
+      integrated_factors_simd(g.x, g.sigma_x, w.x0 + bx, bw, ex);
+      for (std::ptrdiff_t r = 0; r < bh; ++r) {
+        float* row = out + (by + r) * stride + bx;
+        const float a = g.photons * ey[r];
+        for (std::ptrdiff_t c = 0; c < bw; ++c) row[c] += a * ex[c];
+      }
+    }
+  }
+}
+#endif
+
+/// The scalar definition of add_to_frame: frame += photons · h over the support window
+/// (half-width `radius`) clipped to the frame. A spot whose position or radius is not finite has
+/// no window and is not rendered.
 template <sampling S, class T>
-void add_to_frame(const elliptic_spot<T>& g, T radius, ImageView<T> frame) noexcept {
+void add_to_frame_ref(const elliptic_spot<T>& g, T radius, ImageView<T> frame) noexcept {
   const Window w = clip(window_around(g.x, g.y, radius), frame.cols(), frame.rows());
   if (w.empty()) return;
   fill_values<S, true>(g, w, frame.data() + w.y0 * frame.outerStride() + w.x0,
                        frame.outerStride());
+}
+
+/// add_to_frame_ref, with the integrated model's erfc in xsimd batches for float (the other
+/// cases, and SMLM_NO_SIMD builds, are add_to_frame_ref).
+template <sampling S, class T>
+void add_to_frame(const elliptic_spot<T>& g, T radius, ImageView<T> frame) noexcept {
+#if !defined(SMLM_NO_SIMD)
+  if constexpr (S == sampling::integrated && std::is_same_v<T, float>) {
+    const Window w = clip(window_around(g.x, g.y, radius), frame.cols(), frame.rows());
+    if (w.empty()) return;
+    add_integrated_simd(g, w, frame.data() + w.y0 * frame.outerStride() + w.x0,
+                        frame.outerStride());
+    return;
+  }
+#endif
+  add_to_frame_ref<S>(g, radius, frame);
 }
 
 }  // namespace smlm::psf::detail
