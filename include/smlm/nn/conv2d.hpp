@@ -9,9 +9,11 @@
 // conv_transpose2d: the adjoint of conv2d in x (PyTorch's ConvTranspose2d): weights
 // [C_in, C_out, k, k], out = (H − 1)·s − 2·pad + k + output_padding.
 //
-// The fast kernels lower each sample to a matrix product (im2col + GEMM, detail/gemm.hpp) in
-// tiles of output rows, so the column buffer stays a few MB whatever the image size; the
-// `_ref` kernels are the direct sums that define the results. Forward runs tiles of all samples
+// Stride-1 float convolutions with AVX-512 run on a padded extended grid with a register-blocked
+// micro-kernel (see "The float forward kernel for stride 1" below); the other fast kernels lower
+// each sample to a matrix product (im2col + GEMM, detail/gemm.hpp) in tiles of output rows, so the
+// column buffer stays a few MB whatever the image size. The `_ref` kernels are the direct sums
+// that define the results. Forward runs tiles of all samples
 // in parallel; backward splits the batch into a fixed number of chunks (independent of the
 // thread count) whose weight-gradient parts are summed in chunk order, so results do not depend
 // on how many threads ran them.
@@ -506,7 +508,8 @@ inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, cons
         transpose16(rows, tile, 16);
         for (int e = 0; e < 16; ++e) {
           std::memcpy(bdy + o0 * kc + (q + e) * micro_nr, tile + e * 16, micro_nr * sizeof(float));
-          if (o0 + micro_nr < nc) std::memcpy(bdy + (o0 + micro_nr) * kc + (q + e) * micro_nr, tile + e * 16 + micro_nr, micro_nr * sizeof(float));
+          if (o0 + micro_nr < nc)
+            std::memcpy(bdy + (o0 + micro_nr) * kc + (q + e) * micro_nr, tile + e * 16 + micro_nr, micro_nr * sizeof(float));
         }
       }
     }
@@ -567,8 +570,9 @@ constexpr std::ptrdiff_t forward_bands(const ConvGeometry& g, std::ptrdiff_t bat
 }  // namespace detail
 
 /// Inference-path conv2d over a batch with caller buffers: y = conv2d(x, w) + bias (bias may be
-/// null), or y += conv2d(x, w) with `accumulate` (bias then unused). scratch holds conv_forward_scratch<T>(g, batch, workers) elements, 64-byte aligned, for
-/// a pool of `workers` threads (1 without a pool); pool may be null. No allocation, no exceptions.
+/// null), or y += conv2d(x, w) with `accumulate` (bias then unused). scratch holds
+/// conv_forward_scratch<T>(g, batch, workers) elements, 64-byte aligned, for a pool of `workers`
+/// threads (1 without a pool); pool may be null. No allocation, no exceptions.
 template <class T>
 void conv2d_forward(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w, const T* bias,
                     T* y, T* scratch, WorkerPool* pool = nullptr, bool accumulate = false) noexcept {
@@ -683,15 +687,15 @@ void conv_backward(Tape<T>& tape, const ConvGeometry& g, std::ptrdiff_t batch, b
   std::size_t per_worker = conv_worker_scratch<T>(g);
   if constexpr (std::is_same_v<T, float>)
     if (shifted_dw) per_worker = std::max(per_worker, wgrad_worker_scratch(g));
-  const std::ptrdiff_t kd = round_up(g.depth(), micro_mr), nc = round_up(g.out_c, micro_nr);
   T* scratch = tape.scratch(per_worker * static_cast<std::size_t>(tape.threads()));
   T* parts = dw ? tape.arena().template allocate_zeroed<T>(wsize * static_cast<std::size_t>(chunks)) : nullptr;
   tape.parallel(chunks, [&](std::ptrdiff_t chunk, int worker) {
     T* s = scratch + static_cast<std::size_t>(worker) * per_worker;
-    T* gt = nullptr;  // this chunk's padded taps × channels gradient
     if constexpr (std::is_same_v<T, float>) {
       if (shifted_dw) {
-        gt = s + wgrad_kc * (2 * nc + micro_mr);  // after shifted_weight_gradient's own blocks
+        // This chunk's taps × channels gradient, padded, after shifted_weight_gradient's blocks.
+        const std::ptrdiff_t kd = round_up(g.depth(), micro_mr), nc = round_up(g.out_c, micro_nr);
+        T* gt = s + wgrad_kc * (2 * nc + micro_mr);
         std::fill(gt, gt + kd * nc, T(0));
         for (std::ptrdiff_t n = chunk_begin(chunk, chunks, batch); n < chunk_begin(chunk + 1, chunks, batch); ++n)
           shifted_weight_gradient(g, padded_x + n * ShiftedGrid::of(g).sample(g), d_small + n * small_n, gt, s);

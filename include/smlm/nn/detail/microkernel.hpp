@@ -35,29 +35,29 @@ inline void micro_48x8_ref(std::ptrdiff_t kc, const float* a, const float* b, fl
 #if !defined(SMLM_NO_SIMD) && XSIMD_WITH_AVX512F
 #define SMLM_NN_MICROKERNEL 1
 
-/// micro_48x8_ref with the block in registers; a must be 64-byte aligned.
+/// micro_48x8_ref with the block in registers; a must be 64-byte aligned. Written with the
+/// intrinsics themselves: the fused multiply-add must be one (xsimd::fma may compile to a
+/// multiply and an add, which rounds differently from the reference's std::fma).
 inline void micro_48x8(std::ptrdiff_t kc, const float* a, const float* b, float* c, std::ptrdiff_t ldc) noexcept {
-  using V = xsimd::batch<float, xsimd::avx512f>;
-  static_assert(V::size * 3 == micro_mr);
-  V acc[3][micro_nr];
+  __m512 acc[3][micro_nr];
 #pragma GCC unroll 8
-  for (int j = 0; j < micro_nr; ++j) acc[0][j] = acc[1][j] = acc[2][j] = V(0.0f);
+  for (int j = 0; j < micro_nr; ++j) acc[0][j] = acc[1][j] = acc[2][j] = _mm512_setzero_ps();
   for (std::ptrdiff_t k = 0; k < kc; ++k, a += micro_mr, b += micro_nr) {
-    const V a0 = V::load_aligned(a), a1 = V::load_aligned(a + 16), a2 = V::load_aligned(a + 32);
+    const __m512 a0 = _mm512_load_ps(a), a1 = _mm512_load_ps(a + 16), a2 = _mm512_load_ps(a + 32);
 #pragma GCC unroll 8
     for (int j = 0; j < micro_nr; ++j) {
-      const V bj(b[j]);
-      acc[0][j] = xsimd::fma(a0, bj, acc[0][j]);
-      acc[1][j] = xsimd::fma(a1, bj, acc[1][j]);
-      acc[2][j] = xsimd::fma(a2, bj, acc[2][j]);
+      const __m512 bj = _mm512_set1_ps(b[j]);
+      acc[0][j] = _mm512_fmadd_ps(a0, bj, acc[0][j]);
+      acc[1][j] = _mm512_fmadd_ps(a1, bj, acc[1][j]);
+      acc[2][j] = _mm512_fmadd_ps(a2, bj, acc[2][j]);
     }
   }
 #pragma GCC unroll 8
   for (int j = 0; j < micro_nr; ++j) {
     float* cj = c + j * ldc;
-    (V::load_unaligned(cj) + acc[0][j]).store_unaligned(cj);
-    (V::load_unaligned(cj + 16) + acc[1][j]).store_unaligned(cj + 16);
-    (V::load_unaligned(cj + 32) + acc[2][j]).store_unaligned(cj + 32);
+    _mm512_storeu_ps(cj, _mm512_add_ps(_mm512_loadu_ps(cj), acc[0][j]));
+    _mm512_storeu_ps(cj + 16, _mm512_add_ps(_mm512_loadu_ps(cj + 16), acc[1][j]));
+    _mm512_storeu_ps(cj + 32, _mm512_add_ps(_mm512_loadu_ps(cj + 32), acc[2][j]));
   }
 }
 
