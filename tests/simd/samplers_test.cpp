@@ -44,24 +44,32 @@ TEST_CASE("normal7_ref: the PPND7 quantile within its stated error, symmetric, f
 }
 
 #if !defined(SMLM_NO_SIMD)
-TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 within 2 ulp)") {
-  const std::uint64_t seed = 0x5A4;
-  MESSAGE("seed " << seed);
+namespace {
+/// Calls f(lanes, batch) for each whole batch of the test words (as 64-bit lanes).
+template <class F>
+void for_each_word_batch(const std::vector<std::uint32_t>& words, F&& f) {
   using U = xsimd::batch<std::uint64_t>;
-  using D = xsimd::batch<double>;
-  const auto words = test_words(seed);
-  std::size_t bad_uniform = 0, bad_normal = 0;
-  double worst_ulp = 0;
   for (std::size_t j0 = 0; j0 + U::size <= words.size(); j0 += U::size) {
     alignas(64) std::array<std::uint64_t, U::size> in{};
     for (std::size_t l = 0; l < U::size; ++l) in[l] = words[j0 + l];
-    const U w = U::load_aligned(in.data());
+    f(in, U::load_aligned(in.data()));
+  }
+}
+}  // namespace
+
+TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 within 2 ulp)") {
+  const std::uint64_t seed = 0x5A4;
+  MESSAGE("seed " << seed);
+  using D = xsimd::batch<double>;
+  std::size_t bad_uniform = 0, bad_normal = 0;
+  double worst_ulp = 0;
+  for_each_word_batch(test_words(seed), [&](const auto& in, const auto& w) {
     alignas(64) std::array<double, D::size> u24{}, u32{}, unz{}, z{};
     smlm::simd::uniform24(w).store_aligned(u24.data());
     smlm::simd::uniform32(w).store_aligned(u32.data());
     smlm::simd::uniform_nonzero(w).store_aligned(unz.data());
     smlm::simd::normal7(w).store_aligned(z.data());
-    for (std::size_t l = 0; l < U::size; ++l) {
+    for (std::size_t l = 0; l < in.size(); ++l) {
       const auto x = static_cast<std::uint32_t>(in[l]);
       bad_uniform += u24[l] != smlm::simd::uniform24_ref(x);
       bad_uniform += u32[l] != smlm::simd::uniform32_ref(x);
@@ -71,7 +79,7 @@ TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 
       const double ulp = std::abs(z[l] - r) / (std::nextafter(std::abs(r), 1e300) - std::abs(r));
       worst_ulp = std::max(worst_ulp, ulp);
     }
-  }
+  });
   CAPTURE(worst_ulp);
   CHECK(bad_uniform == 0);
   CHECK(bad_normal == 0);
@@ -81,25 +89,20 @@ TEST_CASE("xsimd samplers equal their references (uniforms bit for bit, normal7 
 TEST_CASE("normal7_centre and normal7_tail together equal normal7 bit for bit") {
   const std::uint64_t seed = 0x5A5;
   MESSAGE("seed " << seed);
-  using U = xsimd::batch<std::uint64_t>;
   using D = xsimd::batch<double>;
-  const auto words = test_words(seed);
   std::size_t differ = 0, tails = 0;
-  for (std::size_t j0 = 0; j0 + U::size <= words.size(); j0 += U::size) {
-    alignas(64) std::array<std::uint64_t, U::size> in{};
-    for (std::size_t l = 0; l < U::size; ++l) in[l] = words[j0 + l];
-    const U w = U::load_aligned(in.data());
+  for_each_word_batch(test_words(seed), [&](const auto& in, const auto& w) {
     xsimd::batch_bool<double> tail;
     const D centre = smlm::simd::normal7_centre(w, tail);
     alignas(64) std::array<double, D::size> z{}, split{}, is_tail{};
     smlm::simd::normal7(w).store_aligned(z.data());
     xsimd::select(tail, smlm::simd::normal7_tail(w), centre).store_aligned(split.data());
     xsimd::select(tail, D(1), D(0)).store_aligned(is_tail.data());
-    for (std::size_t l = 0; l < U::size; ++l) {
+    for (std::size_t l = 0; l < in.size(); ++l) {
       differ += z[l] != split[l];
       tails += is_tail[l] != 0;
     }
-  }
+  });
   CHECK(differ == 0);
   CHECK(tails > 0);
 }

@@ -372,6 +372,20 @@ void pad_input(const ConvGeometry& g, const T* x, std::ptrdiff_t c0, std::ptrdif
   if (c1 == g.in_c) std::fill(xp + g.in_c * s.plane(), xp + s.sample(g), T(0));
 }
 
+/// Calls f(q, r, j, len, kept) for each run of grid positions [q, q + len) in [q0, q1) that lie in
+/// one grid row r from column j; the first `kept` of them are real outputs (j < out_w, q inside
+/// the grid), the rest are dropped positions.
+template <class F>
+void for_each_grid_run(const ConvGeometry& g, std::ptrdiff_t q0, std::ptrdiff_t q1, F&& f) noexcept {
+  const ShiftedGrid s = ShiftedGrid::of(g);
+  const std::ptrdiff_t q_total = g.out_h * s.wp;
+  for (std::ptrdiff_t q = q0; q < q1;) {
+    const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp, len = std::min(s.wp - j, q1 - q);
+    f(q, r, j, len, q < q_total ? std::clamp<std::ptrdiff_t>(g.out_w - j, 0, len) : std::ptrdiff_t(0));
+    q += len;
+  }
+}
+
 /// Packs `panels` panels of 48 grid positions from q0 and taps [k0, k0 + depth) (c slowest):
 /// block[(p·depth + t)·48 + i] = patch of position q0 + 48·p + i at tap k0 + t.
 template <class T>
@@ -445,16 +459,13 @@ inline void conv_forward_rows_shifted(const ConvGeometry& g, const float* xp, co
           micro_48x8(kc, block + p * kc * micro_mr, b, out + p * micro_mr + j0 * ld, ld);
     }
     // Keep the real positions: y[o][r][j] += out[o·ld + r·Wp + j − q0] for j < out_w.
-    for (std::ptrdiff_t q = q0; q < q0 + mc;) {
-      const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp, len = std::min(s.wp - j, q0 + mc - q);
-      const std::ptrdiff_t n = std::clamp<std::ptrdiff_t>(g.out_w - j, 0, len);
+    for_each_grid_run(g, q0, q0 + mc, [&](std::ptrdiff_t q, std::ptrdiff_t r, std::ptrdiff_t j, std::ptrdiff_t, std::ptrdiff_t n) {
       for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
         float* dst = y + o * plane + r * g.out_w + j;
         const float* src = out + o * ld + (q - q0);
         for (std::ptrdiff_t e = 0; e < n; ++e) dst[e] += src[e];
       }
-      q += len;
-    }
+    });
   }
 #else
   (void)g, (void)xp, (void)packed_w, (void)y, (void)scratch, (void)row_begin, (void)row_end;
@@ -491,14 +502,11 @@ inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, cons
     // dy's positions of this block on the extended grid, then 16 channels × 16 positions at a
     // time transposed into the 8-channel panels.
     for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
-      float* row = dyx + o * kc;
-      for (std::ptrdiff_t q = q0; q < q0 + kc;) {
-        const std::ptrdiff_t r = q / s.wp, j = q - r * s.wp, len = std::min(s.wp - j, q0 + kc - q);
-        const std::ptrdiff_t n = q < q_total ? std::clamp<std::ptrdiff_t>(g.out_w - j, 0, len) : 0;
-        std::copy(dy + o * plane + r * g.out_w + j, dy + o * plane + r * g.out_w + j + n, row + (q - q0));
-        std::fill(row + (q - q0) + n, row + (q - q0) + len, 0.0f);
-        q += len;
-      }
+      float* row = dyx + o * kc - q0;
+      for_each_grid_run(g, q0, q0 + kc, [&](std::ptrdiff_t q, std::ptrdiff_t r, std::ptrdiff_t j, std::ptrdiff_t len, std::ptrdiff_t n) {
+        std::copy(dy + o * plane + r * g.out_w + j, dy + o * plane + r * g.out_w + j + n, row + q);
+        std::fill(row + q + n, row + q + len, 0.0f);
+      });
     }
     for (std::ptrdiff_t o0 = 0; o0 < nc; o0 += 16) {
       const float* rows[16];
