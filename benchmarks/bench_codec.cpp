@@ -11,6 +11,7 @@
 #include <smlm/codec/encoder.hpp>
 
 #include "codec_frames.hpp"
+#include "codec_x264_peer.hpp"
 
 namespace {
 
@@ -78,6 +79,69 @@ BENCHMARK(BM_encode)->ArgNames({"size", "gop", "i4x4"})->ArgsProduct({{128, 512}
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_decode)->ArgNames({"size", "gop"})->Args({128, 1})->Args({128, 8})->Args({512, 1})->Args({512, 8})
     ->Unit(benchmark::kMillisecond);
+
+#if defined(SMLM_BENCH_X264)
+// The same frames through libx264 -preset ultrafast (codec_x264_peer.hpp). The encoder stays open
+// across iterations (its start-up is not counted); keyint = GOP, so each iteration's 8 frames
+// start with an IDR frame exactly as ours do.
+void BM_x264_encode(benchmark::State& state) {
+  const int size = static_cast<int>(state.range(0)), gop = static_cast<int>(state.range(1));
+  const auto frames = smlm_bench::microscopy_frames(size, size, sequence);
+  smlm_bench::X264Peer x264(size, size, 26, gop);
+  if (!x264.ok()) {
+    state.SkipWithError("x264_encoder_open failed");
+    return;
+  }
+  std::vector<std::uint8_t> stream;
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    stream.clear();
+    for (const auto& f : frames) x264.encode(f, stream);
+    bytes = stream.size();
+    benchmark::DoNotOptimize(stream.data());
+  }
+  set_rate(state, size);
+  state.counters["bpp"] = 8.0 * static_cast<double>(bytes) / (sequence * size * size);
+}
+BENCHMARK(BM_x264_encode)->ArgNames({"size", "gop"})->ArgsProduct({{128, 512}, {1, 8}})->Unit(benchmark::kMillisecond);
+
+#if defined(SMLM_BENCH_AVCODEC)
+// libavcodec's H.264 decoder (one thread) on x264's stream of the same frames.
+void BM_avcodec_decode(benchmark::State& state) {
+  const int size = static_cast<int>(state.range(0)), gop = static_cast<int>(state.range(1));
+  const auto frames = smlm_bench::microscopy_frames(size, size, sequence);
+  smlm_bench::X264Peer x264(size, size, 26, gop);
+  std::vector<std::uint8_t> stream;
+  std::vector<std::size_t> ends;
+  for (const auto& f : frames) {
+    x264.encode(f, stream);
+    ends.push_back(stream.size());
+  }
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    smlm_bench::AvcodecPeer decoder;
+    std::size_t begin = 0;
+    int decoded = 0;
+    for (const std::size_t end : ends) {
+      const int n = decoder.decode(stream.data() + begin, end - begin, sum);
+      if (n < 0) {
+        state.SkipWithError("avcodec_send_packet failed");
+        return;
+      }
+      decoded += n;
+      begin = end;
+    }
+    if (decoded != sequence) {
+      state.SkipWithError("libavcodec did not return every frame");
+      return;
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  set_rate(state, size);
+}
+BENCHMARK(BM_avcodec_decode)->ArgNames({"size", "gop"})->ArgsProduct({{128, 512}, {1, 8}})->Unit(benchmark::kMillisecond);
+#endif
+#endif
 
 // Kernels on 256 blocks (a 64 × 64 region): the scalar reference against the xsimd version.
 std::vector<codec::block4x4> kernel_blocks() {
