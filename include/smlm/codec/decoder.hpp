@@ -18,6 +18,7 @@
 #include <smlm/codec/deblock.hpp>
 #include <smlm/codec/intra.hpp>
 #include <smlm/codec/macroblock.hpp>
+#include <smlm/codec/macroblock_lanes.hpp>
 #include <smlm/codec/scan.hpp>
 #include <smlm/codec/stream.hpp>
 #include <smlm/core/image.hpp>
@@ -87,21 +88,32 @@ class Decoder {
     return make_error(errc::format_error, where, field, " ", value, detail);
   }
 
-  Status read_blocks(bit_reader& r, std::array<block4x4, 16>& levels, std::uint16_t& coded) {
+  /// Reads coded_block_pattern and the run–level blocks it announces; `store(k, levels)` receives
+  /// the raster levels of each block k (luma4x4BlkIdx) that has non-zero levels, whose bit is set
+  /// in `coded`. The caller zeroes its levels beforehand.
+  template <class Store>
+  Status read_blocks(bit_reader& r, std::uint16_t& coded, Store store) {
     const std::uint32_t cbp = r.get_ue();
     if (!r.ok()) return fail(r, "coded_block_pattern", 0);
     if (cbp > 15) return fail(r, "coded_block_pattern", cbp, " is not in [0, 15]");
     coded = 0;
     for (int k = 0; k < 16; ++k) {
-      levels[k].fill(0);
       if ((cbp >> (k / 4) & 1) == 0) continue;
       block4x4 scanned{};
       const int nonzero = read_run_level(r, scanned);
       if (nonzero < 0) return fail(r, "residual_block", k);
-      zigzag_unscan_4x4(scanned, levels[k]);
-      if (nonzero > 0) coded |= static_cast<std::uint16_t>(1u << k);
+      if (nonzero == 0) continue;
+      block4x4 levels{};
+      zigzag_unscan_4x4(scanned, levels);
+      store(k, levels);
+      coded |= static_cast<std::uint16_t>(1u << k);
     }
     return {};
+  }
+
+  /// Stores block k's levels into levels_ (lane layout).
+  auto lanes_store() {
+    return [this](int k, const block4x4& levels) { set_block(levels_, lane_of_block(k), levels); };
   }
 
   Status decode_macroblock(bit_reader& r, bool intra_frame, int& qp) {
@@ -117,7 +129,7 @@ class Decoder {
     mb.type = type;
     if (type == mb_type::skip) {
       mb.qp = static_cast<std::uint8_t>(qp);
-      reconstruct_inter(current_, reference_, mb_x_, mb_y_, 0, 0, levels_, 0, qp);
+      reconstruct_skip(current_, reference_, mb_x_, mb_y_);
       return {};
     }
     const std::int32_t delta = r.get_se();
@@ -137,11 +149,12 @@ class Decoder {
       const int range = header_.search_range;
       if (mv_x < -range || mv_x > range) return fail(r, "mv_x", mv_x, str_cat(" is not in [", -range, ", ", range, "]"));
       if (mv_y < -range || mv_y > range) return fail(r, "mv_y", mv_y, str_cat(" is not in [", -range, ", ", range, "]"));
-      SMLM_TRY(read_blocks(r, levels_, mb.coded_blocks));
+      levels_.v.fill(0);
+      SMLM_TRY(read_blocks(r, mb.coded_blocks, lanes_store()));
       mb.mv_x = static_cast<std::int8_t>(mv_x);
       mb.mv_y = static_cast<std::int8_t>(mv_y);
-      reconstruct_inter(current_, reference_, mb_x_, mb_y_, static_cast<int>(mv_x), static_cast<int>(mv_y), levels_,
-                        mb.coded_blocks, qp);
+      predict_inter16x16_lanes(reference_, mb_x_, mb_y_, static_cast<int>(mv_x), static_cast<int>(mv_y), prediction_);
+      reconstruct_inter(current_, mb_x_, mb_y_, prediction_, levels_, mb.coded_blocks, qp, reconstruction_);
       return {};
     }
 
@@ -153,19 +166,23 @@ class Decoder {
       if (!intra16x16_mode_available(m, intra16x16_neighbours(current_, mb_x_, mb_y_)))
         return fail(r, "intra16x16_pred_mode", mode, ": needs neighbours outside the picture");
       const bool ac_coded = r.get_bit();
-      Intra16x16Levels levels;
-      block4x4 scanned{};
+      block4x4 scanned{}, dc_levels{};
       if (read_run_level(r, scanned) < 0) return fail(r, "intra16x16_dc_levels", 0);
-      zigzag_unscan_4x4(scanned, levels.dc);
+      zigzag_unscan_4x4(scanned, dc_levels);
+      levels_.v.fill(0);
       if (ac_coded)
         for (int k = 0; k < 16; ++k) {
           scanned.fill(0);
           const int nonzero = read_run_level(r, std::span<std::int16_t>(scanned).subspan(1, 15));
           if (nonzero < 0) return fail(r, "intra16x16_ac_levels", k);
-          zigzag_unscan_4x4(scanned, levels.ac[k]);
-          if (nonzero > 0) mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
+          if (nonzero == 0) continue;
+          block4x4 ac{};
+          zigzag_unscan_4x4(scanned, ac);
+          set_block(levels_, lane_of_block(k), ac);
+          mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
         }
-      reconstruct_intra16x16(current_, mb_x_, mb_y_, m, levels, qp);
+      predict_intra16x16_lanes(m, intra16x16_neighbours(current_, mb_x_, mb_y_), prediction_);
+      reconstruct_intra16x16(current_, mb_x_, mb_y_, prediction_, levels_, dc_levels, qp, reconstruction_);
       return {};
     }
 
@@ -182,12 +199,14 @@ class Decoder {
       if (!r.ok()) return fail(r, "intra4x4_pred_mode", k);
       modes[k] = static_cast<intra4x4_mode>(mode);
     }
-    SMLM_TRY(read_blocks(r, levels_, mb.coded_blocks));
+    for (auto& levels : i4_levels_) levels.fill(0);
+    SMLM_TRY(read_blocks(r, mb.coded_blocks,
+                         [this](int k, const block4x4& levels) { i4_levels_[static_cast<std::size_t>(k)] = levels; }));
     for (int k = 0; k < 16; ++k) {
       if (!intra4x4_mode_available(modes[k], intra4x4_neighbours(current_, mb_x_, mb_y_, k)))
         return fail(r, "intra4x4_pred_mode", static_cast<int>(modes[k]),
                     str_cat(" of block ", k, ": needs neighbours outside the picture"));
-      reconstruct_intra4x4_block(current_, mb_x_, mb_y_, k, modes[k], levels_[k], qp);
+      reconstruct_intra4x4_block(current_, mb_x_, mb_y_, k, modes[k], i4_levels_[static_cast<std::size_t>(k)], qp);
     }
     mb.modes = modes;
     return {};
@@ -196,7 +215,8 @@ class Decoder {
   StreamHeader header_;
   Picture current_, reference_;
   std::vector<MacroblockInfo> infos_;
-  std::array<block4x4, 16> levels_{};
+  std::array<block4x4, 16> i4_levels_{};  // Intra4×4 levels by luma4x4BlkIdx
+  MacroblockLanes levels_, prediction_, reconstruction_;  // Intra16×16 and inter, lane layout
   std::int64_t index_ = 0;
   int mb_x_ = -1, mb_y_ = -1;
   std::size_t offset_ = 0;

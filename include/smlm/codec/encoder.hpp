@@ -35,6 +35,7 @@
 #include <smlm/codec/deblock.hpp>
 #include <smlm/codec/intra.hpp>
 #include <smlm/codec/macroblock.hpp>
+#include <smlm/codec/macroblock_lanes.hpp>
 #include <smlm/codec/quant.hpp>
 #include <smlm/codec/sad.hpp>
 #include <smlm/codec/scan.hpp>
@@ -135,80 +136,70 @@ class Encoder {
     return infos_[static_cast<std::size_t>(mb_y) * geometry().mb_cols + mb_x];
   }
 
-  /// Σ over the sixteen 4×4 blocks of cost(source block, prediction block): SAD or SATD of the
-  /// macroblock source against a 16×16 prediction (row stride 16).
-  template <class Cost>
-  int cost_16x16(int mb_x, int mb_y, const std::uint8_t* prediction, Cost cost) const noexcept {
+  /// Σ over the sixteen 4×4 blocks of SAD(source block, prediction block) of the macroblock
+  /// against a 16×16 prediction (row stride 16): the motion search's cost.
+  int sad_16x16(int mb_x, int mb_y, const std::uint8_t* prediction) const noexcept {
     int sum = 0;
     for (int by = 0; by < 4; ++by)
       for (int bx = 0; bx < 4; ++bx)
-        sum += cost(source_.at(16 * mb_x + 4 * bx, 16 * mb_y + 4 * by), source_.stride(), prediction + 64 * by + 4 * bx,
-                    std::ptrdiff_t{16});
+        sum += sad_4x4(source_.at(16 * mb_x + 4 * bx, 16 * mb_y + 4 * by), source_.stride(), prediction + 64 * by + 4 * bx,
+                       std::ptrdiff_t{16});
     return sum;
-  }
-  int satd_16x16(int mb_x, int mb_y, const std::uint8_t* prediction) const noexcept {
-    return cost_16x16(mb_x, mb_y, prediction, [](auto... a) { return satd_4x4(a...); });
-  }
-  int sad_16x16(int mb_x, int mb_y, const std::uint8_t* prediction) const noexcept {
-    return cost_16x16(mb_x, mb_y, prediction, [](auto... a) { return sad_4x4(a...); });
   }
 
   /// Residual of block `index` of the macroblock against `prediction` (stride `pstride`),
-  /// transformed.
+  /// transformed (the Intra4×4 trial).
   void transform_block(int mb_x, int mb_y, int index, const std::uint8_t* prediction, std::ptrdiff_t pstride,
                        block4x4& coefficients) const noexcept {
     forward_4x4_of_difference(source_.at(16 * mb_x + 4 * block4x4_column[index], 16 * mb_y + 4 * block4x4_row[index]),
                               source_.stride(), prediction, pstride, coefficients);
   }
 
-  /// Transforms and quantizes (inter dead zone) the residual of the macroblock against a 16×16
-  /// `prediction`; returns the coded-block mask (bit k: block k has non-zero levels).
-  std::uint16_t inter_levels(int mb_x, int mb_y, const std::array<std::uint8_t, 256>& prediction,
-                             std::array<block4x4, 16>& levels) const noexcept {
-    std::uint16_t coded = 0;
-    for (int k = 0; k < 16; ++k) {
-      block4x4 coefficients;
-      transform_block(mb_x, mb_y, k, prediction.data() + 64 * block4x4_row[k] + 4 * block4x4_column[k], 16,
-                      coefficients);
-      if (quantize_4x4(coefficients, levels[k], qp_, quant_mode::inter) != 0) coded |= static_cast<std::uint16_t>(1u << k);
-    }
-    return coded;
+  /// Transforms and quantizes (inter dead zone) the residual of the macroblock against
+  /// `prediction` into levels_; returns the coded-block mask by luma4x4BlkIdx.
+  std::uint16_t inter_levels(const MacroblockLanes& prediction) noexcept {
+    std::array<std::int16_t, 16> unused{};
+    return lane_mask_to_blocks(
+        forward_quantize_lanes(source_lanes_, prediction, qp_, quant_mode::inter, false, levels_, unused));
   }
 
   void encode_macroblock(bit_writer& w, int mb_x, int mb_y, bool intra_frame) {
-    std::array<std::uint8_t, 256> prediction;
+    load_lanes(source_.at(16 * mb_x, 16 * mb_y), source_.stride(), source_lanes_);
+    std::uint16_t zero_motion_coded = 0;
     if (!intra_frame) {
       // Early skip (as x264 does): when the zero-motion residual quantizes to nothing, the
       // macroblock is a skip whatever intra or a motion search would offer.
-      std::array<block4x4, 16> levels;
-      predict_inter16x16(reference_, mb_x, mb_y, 0, 0, prediction);
-      if (inter_levels(mb_x, mb_y, prediction, levels) == 0) {
-        encode_inter(w, mb_x, mb_y, 0, 0, levels, 0);
+      predict_inter16x16_lanes(reference_, mb_x, mb_y, 0, 0, inter_prediction_);
+      zero_motion_coded = inter_levels(inter_prediction_);
+      if (zero_motion_coded == 0) {
+        encode_inter(w, mb_x, mb_y, 0, 0, 0);
         return;
       }
     }
-    // Intra16×16 candidate.
+    // Intra16×16 candidate: the best prediction ends in intra_prediction_[best_slot].
     const Intra16x16Neighbours n16 = intra16x16_neighbours(current_, mb_x, mb_y);
     intra16x16_mode best16 = intra16x16_mode::dc;
-    int cost16 = -1;
+    int cost16 = -1, best_slot = 0;
     for (int m = 0; m < intra16x16_mode_count; ++m) {
       const auto mode = static_cast<intra16x16_mode>(m);
       if (!intra16x16_mode_available(mode, n16)) continue;
-      predict_intra16x16(mode, n16, prediction);
-      const int cost = satd_16x16(mb_x, mb_y, prediction.data()) + lambda_ * ue_bits(static_cast<std::uint32_t>(m));
+      MacroblockLanes& candidate = intra_prediction_[static_cast<std::size_t>(1 - best_slot)];
+      predict_intra16x16_lanes(mode, n16, candidate);
+      const int cost = satd_lanes(source_lanes_, candidate) + lambda_ * ue_bits(static_cast<std::uint32_t>(m));
       if (cost16 < 0 || cost < cost16) {
         cost16 = cost;
         best16 = mode;
+        best_slot = 1 - best_slot;
       }
     }
 
     if (!intra_frame) {
       int mv_x = 0, mv_y = 0;
-      const int inter_cost = motion_search(mb_x, mb_y, mv_x, mv_y, prediction);
+      const int inter_cost = motion_search(mb_x, mb_y, mv_x, mv_y);
       if (inter_cost <= cost16) {
-        std::array<block4x4, 16> levels;
-        const std::uint16_t coded = inter_levels(mb_x, mb_y, prediction, levels);
-        encode_inter(w, mb_x, mb_y, mv_x, mv_y, levels, coded);
+        // levels_ still hold the zero-motion residual's levels unless the vector moved.
+        const std::uint16_t coded = mv_x == 0 && mv_y == 0 ? zero_motion_coded : inter_levels(inter_prediction_);
+        encode_inter(w, mb_x, mb_y, mv_x, mv_y, coded);
         return;
       }
     }
@@ -219,18 +210,19 @@ class Encoder {
         return;
       }
     }
-    encode_intra16x16(w, mb_x, mb_y, best16, intra_frame);
+    encode_intra16x16(w, mb_x, mb_y, best16, intra_prediction_[static_cast<std::size_t>(best_slot)], intra_frame);
   }
 
-  /// Full search over ±search_range; returns SATD + λ·mvd bits at the best vector and leaves its
-  /// prediction in `prediction`.
-  int motion_search(int mb_x, int mb_y, int& mv_x, int& mv_y, std::array<std::uint8_t, 256>& prediction) const {
+  /// Full search over ±search_range (SAD); returns SATD + λ·mvd bits at the best vector and
+  /// leaves its prediction in inter_prediction_ (which holds the zero-motion prediction on entry).
+  int motion_search(int mb_x, int mb_y, int& mv_x, int& mv_y) {
     int pred_x = 0, pred_y = 0;
     predicted_motion_vector(infos_, geometry(), mb_x, mb_y, pred_x, pred_y);
     const int range = settings_.search_range;
-    int best = -1;
     mv_x = mv_y = 0;
     if (range > 0) {
+      std::array<std::uint8_t, 256> prediction;
+      int best = -1;
       for (int dy = -range; dy <= range; ++dy)
         for (int dx = -range; dx <= range; ++dx) {
           predict_inter16x16(reference_, mb_x, mb_y, dx, dy, prediction);
@@ -242,90 +234,94 @@ class Encoder {
             mv_y = dy;
           }
         }
+      if (mv_x != 0 || mv_y != 0) predict_inter16x16_lanes(reference_, mb_x, mb_y, mv_x, mv_y, inter_prediction_);
     }
-    predict_inter16x16(reference_, mb_x, mb_y, mv_x, mv_y, prediction);
-    return satd_16x16(mb_x, mb_y, prediction.data()) + lambda_ * (se_bits(mv_x - pred_x) + se_bits(mv_y - pred_y));
+    return satd_lanes(source_lanes_, inter_prediction_) + lambda_ * (se_bits(mv_x - pred_x) + se_bits(mv_y - pred_y));
   }
 
-  static void write_blocks(bit_writer& w, const std::array<block4x4, 16>& levels, std::uint16_t coded_blocks) {
+  /// coded_block_pattern and the run–level blocks of its 8×8 quadrants; `block(k, levels)` gives
+  /// the raster levels of block k (luma4x4BlkIdx). A block outside `coded_blocks` is all zero,
+  /// which run–level codes as ue(0).
+  template <class Block>
+  static void write_blocks(bit_writer& w, std::uint16_t coded_blocks, Block block) {
     int cbp = 0;
     for (int q = 0; q < 4; ++q) cbp |= ((coded_blocks >> (4 * q)) & 0xF) != 0 ? 1 << q : 0;
     w.put_ue(static_cast<std::uint32_t>(cbp));
     for (int k = 0; k < 16; ++k) {
       if ((cbp >> (k / 4) & 1) == 0) continue;
-      block4x4 scanned{};
-      zigzag_scan_4x4(levels[k], scanned);
+      if ((coded_blocks >> k & 1) == 0) {
+        w.put_ue(0);
+        continue;
+      }
+      block4x4 levels{}, scanned{};
+      block(k, levels);
+      zigzag_scan_4x4(levels, scanned);
       write_run_level(w, scanned);
     }
   }
 
-  /// Writes an inter (or, at zero motion without levels, skip) macroblock from its quantized
-  /// residual and reconstructs it.
-  void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y, const std::array<block4x4, 16>& levels,
-                    std::uint16_t coded) {
+  /// Writes an inter (or, at zero motion without levels, skip) macroblock whose prediction is
+  /// inter_prediction_ and whose levels are levels_ (`coded` by luma4x4BlkIdx), and reconstructs it.
+  void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y, std::uint16_t coded) {
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.qp = static_cast<std::uint8_t>(qp_);
+    mb.modes.fill(intra4x4_mode::dc);
     if (coded == 0 && mv_x == 0 && mv_y == 0) {
       mb.type = mb_type::skip;
       w.put_ue(0);
-    } else {
-      int pred_x = 0, pred_y = 0;
-      predicted_motion_vector(infos_, geometry(), mb_x, mb_y, pred_x, pred_y);
-      mb.type = mb_type::inter;
-      mb.mv_x = static_cast<std::int8_t>(mv_x);
-      mb.mv_y = static_cast<std::int8_t>(mv_y);
-      mb.coded_blocks = coded;
-      w.put_ue(1);
-      w.put_se(0);  // mb_qp_delta
-      w.put_se(mv_x - pred_x);
-      w.put_se(mv_y - pred_y);
-      write_blocks(w, levels, coded);
+      reconstruct_skip(current_, reference_, mb_x, mb_y);
+      return;
     }
-    mb.modes.fill(intra4x4_mode::dc);
-    reconstruct_inter(current_, reference_, mb_x, mb_y, mv_x, mv_y, levels, coded, qp_);
+    int pred_x = 0, pred_y = 0;
+    predicted_motion_vector(infos_, geometry(), mb_x, mb_y, pred_x, pred_y);
+    mb.type = mb_type::inter;
+    mb.mv_x = static_cast<std::int8_t>(mv_x);
+    mb.mv_y = static_cast<std::int8_t>(mv_y);
+    mb.coded_blocks = coded;
+    w.put_ue(1);
+    w.put_se(0);  // mb_qp_delta
+    w.put_se(mv_x - pred_x);
+    w.put_se(mv_y - pred_y);
+    write_blocks(w, coded, [&](int k, block4x4& levels) { get_block(levels_, lane_of_block(k), levels); });
+    reconstruct_inter(current_, mb_x, mb_y, inter_prediction_, levels_, coded, qp_, reconstruction_);
   }
 
-  void encode_intra16x16(bit_writer& w, int mb_x, int mb_y, intra16x16_mode mode, bool intra_frame) {
-    std::array<std::uint8_t, 256> prediction{};
-    predict_intra16x16(mode, intra16x16_neighbours(current_, mb_x, mb_y), prediction);
-    Intra16x16Levels levels;
-    block4x4 dc{};
-    bool ac_coded = false;
-    for (int k = 0; k < 16; ++k) {
-      const int column = block4x4_column[k], row = block4x4_row[k];
-      block4x4 coefficients{};
-      transform_block(mb_x, mb_y, k, prediction.data() + 64 * row + 4 * column, 16, coefficients);
-      dc[raster_index(row, column)] = coefficients[0];
-      quantize_4x4(coefficients, levels.ac[k], qp_, quant_mode::intra);
-      levels.ac[k][0] = 0;
-      for (const std::int16_t v : levels.ac[k]) ac_coded |= v != 0;
-    }
-    block4x4 hadamard{};
+  void encode_intra16x16(bit_writer& w, int mb_x, int mb_y, intra16x16_mode mode, const MacroblockLanes& prediction,
+                         bool intra_frame) {
+    std::array<std::int16_t, 16> dc{};
+    const std::uint16_t ac_lanes =
+        forward_quantize_lanes(source_lanes_, prediction, qp_, quant_mode::intra, true, levels_, dc);
+    block4x4 hadamard{}, dc_levels{};
     forward_hadamard_4x4(dc, hadamard);
-    quantize_dc_4x4(hadamard, levels.dc, qp_, quant_mode::intra);
+    quantize_dc_4x4(hadamard, dc_levels, qp_, quant_mode::intra);
 
+    const bool ac_coded = ac_lanes != 0;
     w.put_ue(intra_frame ? 0u : 2u);
     w.put_se(0);
     w.put_ue(static_cast<std::uint32_t>(mode));
     w.put_bit(ac_coded);
     block4x4 scanned{};
-    zigzag_scan_4x4(levels.dc, scanned);
+    zigzag_scan_4x4(dc_levels, scanned);
     write_run_level(w, scanned);
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.type = mb_type::intra16x16;
     mb.qp = static_cast<std::uint8_t>(qp_);
     mb.modes.fill(intra4x4_mode::dc);
+    mb.coded_blocks = lane_mask_to_blocks(ac_lanes);
     if (ac_coded)
       for (int k = 0; k < 16; ++k) {
-        zigzag_scan_4x4(levels.ac[k], scanned);
+        if ((mb.coded_blocks >> k & 1) == 0) {
+          w.put_ue(0);  // an all-zero block of 15 AC levels
+          continue;
+        }
+        block4x4 ac{};
+        get_block(levels_, lane_of_block(k), ac);
+        zigzag_scan_4x4(ac, scanned);
         write_run_level(w, std::span<const std::int16_t>(scanned).subspan(1, 15));
       }
-    for (int k = 0; k < 16; ++k)
-      for (int p = 1; p < 16; ++p)
-        if (levels.ac[k][p] != 0) mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
-    reconstruct_intra16x16(current_, mb_x, mb_y, mode, levels, qp_);
+    reconstruct_intra16x16(current_, mb_x, mb_y, prediction, levels_, dc_levels, qp_, reconstruction_);
   }
 
   /// Chooses, quantizes and reconstructs every 4×4 block of an Intra4×4 macroblock into the
@@ -388,7 +384,7 @@ class Encoder {
     for (int k = 0; k < 16; ++k)
       for (const std::int16_t v : i4_levels_[k])
         if (v != 0) coded |= static_cast<std::uint16_t>(1u << k);
-    write_blocks(w, i4_levels_, coded);
+    write_blocks(w, coded, [&](int k, block4x4& levels) { levels = i4_levels_[static_cast<std::size_t>(k)]; });
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.type = mb_type::intra4x4;
@@ -406,6 +402,9 @@ class Encoder {
   std::vector<MacroblockInfo> infos_;
   std::array<intra4x4_mode, 16> i4_modes_{};
   std::array<block4x4, 16> i4_levels_{};
+  // Lane-layout working set of the current macroblock (macroblock_lanes.hpp).
+  MacroblockLanes source_lanes_, inter_prediction_, levels_, reconstruction_;
+  std::array<MacroblockLanes, 2> intra_prediction_{};
 };
 
 }  // namespace smlm::codec

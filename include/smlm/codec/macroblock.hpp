@@ -17,6 +17,7 @@
 
 #include <smlm/codec/block.hpp>
 #include <smlm/codec/intra.hpp>
+#include <smlm/codec/macroblock_lanes.hpp>
 #include <smlm/codec/quant.hpp>
 #include <smlm/codec/transform.hpp>
 #include <smlm/core/config.hpp>
@@ -80,11 +81,18 @@ struct Picture {
   /// Places `frame` at (dx, dy) and fills the rest by repeating the nearest frame sample.
   void load(const ConstImageView<std::uint8_t>& frame) noexcept {
     const Geometry& g = geometry;
-    for (int y = 0; y < g.padded_height(); ++y) {
-      const int sy = std::clamp(y - g.dy, 0, g.height - 1);
+    const int right = g.padded_width() - g.dx - g.width;
+    for (int y = g.dy; y < g.dy + g.height; ++y) {
+      const std::uint8_t* source = frame.data() + static_cast<std::ptrdiff_t>(y - g.dy) * frame.outerStride();
       std::uint8_t* row = at(0, y);
-      for (int x = 0; x < g.padded_width(); ++x) row[x] = frame(sy, std::clamp(x - g.dx, 0, g.width - 1));
+      std::fill_n(row, g.dx, source[0]);
+      std::copy_n(source, g.width, row + g.dx);
+      std::fill_n(row + g.dx + g.width, right, source[g.width - 1]);
     }
+    // Rows above and below repeat the first and last frame rows.
+    for (int y = 0; y < g.dy; ++y) std::copy_n(at(0, g.dy), g.padded_width(), at(0, y));
+    for (int y = g.dy + g.height; y < g.padded_height(); ++y)
+      std::copy_n(at(0, g.dy + g.height - 1), g.padded_width(), at(0, y));
   }
   /// Writes the frame part (the crop at dx, dy) into `out` (height × width).
   void store(ImageView<std::uint8_t> out) const noexcept {
@@ -173,33 +181,18 @@ inline void predict_inter16x16(const Picture& reference, int mb_x, int mb_y, int
   }
 }
 
-/// Copies a 16×16 prediction into the picture at macroblock (mb_x, mb_y).
-inline void put_16x16(Picture& picture, int mb_x, int mb_y, std::span<const std::uint8_t, 256> block) noexcept {
-  for (int y = 0; y < 16; ++y) std::copy_n(block.data() + 16 * y, 16, picture.at(16 * mb_x, 16 * mb_y + y));
-}
-
-/// The coded data of one Intra16×16 macroblock: DC levels in raster order over the 4×4 grid of
-/// blocks (element (i, j) = block row i, column j) and AC levels per luma4x4BlkIdx in raster order
-/// within the block (position 0 unused, kept 0).
-struct Intra16x16Levels {
-  block4x4 dc{};
-  std::array<block4x4, 16> ac{};
-};
-
-/// Reconstructs an Intra16×16 macroblock: prediction, then §8.5.10 DC path and the AC blocks.
-inline void reconstruct_intra16x16(Picture& picture, int mb_x, int mb_y, intra16x16_mode mode,
-                                   const Intra16x16Levels& levels, int qp) SMLM_NOEXCEPT {
-  std::array<std::uint8_t, 256> prediction{};
-  predict_intra16x16(mode, intra16x16_neighbours(picture, mb_x, mb_y), prediction);
-  put_16x16(picture, mb_x, mb_y, prediction);
+/// Reconstructs an Intra16×16 macroblock from its prediction (lane layout, predict_intra16x16_lanes):
+/// the §8.5.10 DC path turns the DC levels (raster over the 4×4 grid of blocks) into each block's
+/// dcY, then every block is reconstructed from its AC levels (lane layout, position 0 ignored) and
+/// written to the picture. `scratch` receives the reconstructed samples in lane layout.
+inline void reconstruct_intra16x16(Picture& picture, int mb_x, int mb_y, const MacroblockLanes& prediction,
+                                   const MacroblockLanes& ac_levels, std::span<const std::int16_t, 16> dc_levels,
+                                   int qp, MacroblockLanes& scratch) SMLM_NOEXCEPT {
   block4x4 f{}, dc{};
-  inverse_hadamard_4x4(levels.dc, f);
+  inverse_hadamard_4x4(dc_levels, f);
   dequantize_dc_4x4(f, dc, qp);
-  for (int k = 0; k < 16; ++k) {
-    const int column = block4x4_column[k], row = block4x4_row[k];
-    reconstruct_4x4(levels.ac[k], qp, &dc[raster_index(row, column)],
-                    picture.at(16 * mb_x + 4 * column, 16 * mb_y + 4 * row), picture.stride());
-  }
+  reconstruct_lanes(ac_levels, qp, dc.data(), prediction, scratch);
+  store_lanes(scratch, picture.at(16 * mb_x, 16 * mb_y), picture.stride());
 }
 
 /// Predicts block `index` of an Intra4×4 macroblock with `mode` and adds its residual. `mode`
@@ -213,18 +206,36 @@ inline void reconstruct_intra4x4_block(Picture& picture, int mb_x, int mb_y, int
   reconstruct_4x4(levels, qp, nullptr, samples, picture.stride());
 }
 
-/// Reconstructs an inter macroblock (skip: mv 0 and all levels zero) from `reference`.
-inline void reconstruct_inter(Picture& picture, const Picture& reference, int mb_x, int mb_y, int mv_x, int mv_y,
-                              const std::array<block4x4, 16>& levels, std::uint16_t coded_blocks,
-                              int qp) SMLM_NOEXCEPT {
-  std::array<std::uint8_t, 256> prediction{};
-  predict_inter16x16(reference, mb_x, mb_y, mv_x, mv_y, prediction);
-  put_16x16(picture, mb_x, mb_y, prediction);
-  for (int k = 0; k < 16; ++k) {
-    if ((coded_blocks >> k & 1) == 0) continue;
-    reconstruct_4x4(levels[k], qp, nullptr, picture.at(16 * mb_x + 4 * block4x4_column[k], 16 * mb_y + 4 * block4x4_row[k]),
-                    picture.stride());
+/// The 16×16 inter prediction (predict_inter16x16) in lane layout.
+inline void predict_inter16x16_lanes(const Picture& reference, int mb_x, int mb_y, int mv_x, int mv_y,
+                                     MacroblockLanes& prediction) noexcept {
+  const int x0 = 16 * mb_x + mv_x, y0 = 16 * mb_y + mv_y;
+  if (x0 >= 0 && y0 >= 0 && x0 + 16 <= reference.geometry.padded_width() && y0 + 16 <= reference.geometry.padded_height()) {
+    load_lanes(reference.at(x0, y0), reference.stride(), prediction);
+    return;
   }
+  std::array<std::uint8_t, 256> raster;
+  predict_inter16x16(reference, mb_x, mb_y, mv_x, mv_y, raster);
+  load_lanes(raster.data(), 16, prediction);
+}
+
+/// Reconstructs an inter macroblock from its prediction (lane layout) and its levels (lane
+/// layout; `coded_blocks` by luma4x4BlkIdx says which blocks have any) into the picture.
+inline void reconstruct_inter(Picture& picture, int mb_x, int mb_y, const MacroblockLanes& prediction,
+                              const MacroblockLanes& levels, std::uint16_t coded_blocks, int qp,
+                              MacroblockLanes& scratch) SMLM_NOEXCEPT {
+  std::uint8_t* mb = picture.at(16 * mb_x, 16 * mb_y);
+  if (coded_blocks == 0) {
+    store_lanes(prediction, mb, picture.stride());
+    return;
+  }
+  reconstruct_lanes(levels, qp, nullptr, prediction, scratch);
+  store_lanes(scratch, mb, picture.stride());
+}
+
+/// Reconstructs a skipped macroblock: the co-located 16×16 samples of `reference`.
+inline void reconstruct_skip(Picture& picture, const Picture& reference, int mb_x, int mb_y) noexcept {
+  for (int y = 0; y < 16; ++y) std::copy_n(reference.at(16 * mb_x, 16 * mb_y + y), 16, picture.at(16 * mb_x, 16 * mb_y + y));
 }
 
 /// Motion-vector prediction: the vector of the macroblock to the left when it is inter-coded
