@@ -65,6 +65,18 @@ inline constexpr std::uint32_t ue_max = 0xFFFFFFFEu;
 /// se(v) carries [−se_max, se_max], se_max = 2^31 − 1.
 inline constexpr std::int32_t se_max = 0x7FFFFFFF;
 
+namespace detail {
+constexpr std::uint64_t byteswap64(std::uint64_t v) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_bswap64(v);
+#else
+  std::uint64_t r = 0;
+  for (int k = 0; k < 8; ++k) r = (r << 8) | ((v >> (8 * k)) & 0xFFu);
+  return r;
+#endif
+}
+}  // namespace detail
+
 /// Writes bits MSB first into a byte buffer.
 class bit_writer {
  public:
@@ -92,11 +104,7 @@ class bit_writer {
     cache_ = (cache_ << count) | value;
     cache_bits_ += count;
     bit_count_ += static_cast<std::uint64_t>(count);
-    while (cache_bits_ >= 8) {
-      cache_bits_ -= 8;
-      emit(static_cast<std::uint8_t>(cache_ >> cache_bits_));
-    }
-    cache_ &= (std::uint64_t{1} << cache_bits_) - 1;
+    if (cache_bits_ >= 8) emit_whole_bytes();
   }
 
   void put_bit(bool bit) SMLM_NOEXCEPT { put_bits(bit ? 1u : 0u, 1); }
@@ -169,6 +177,23 @@ class bit_writer {
   bool ok() const noexcept { return error_ == bitstream_error::none; }
 
  private:
+  /// Writes the whole bytes of the cache (1 to 4; cache_bits_ ≤ 39). With 8 bytes of room, one
+  /// unaligned 8-byte big-endian store does it (the bytes past the whole ones are scratch inside
+  /// the buffer, overwritten later or trimmed); otherwise byte by byte, dropping what does not fit.
+  void emit_whole_bytes() noexcept {
+    const int bytes = cache_bits_ / 8;
+    if (capacity_ - position_ >= 8) {
+      std::uint64_t word = cache_ << (64 - cache_bits_);
+      if constexpr (std::endian::native == std::endian::little) word = detail::byteswap64(word);
+      std::memcpy(data_ + position_, &word, 8);
+      position_ += static_cast<std::size_t>(bytes);
+    } else {
+      for (int b = bytes - 1; b >= 0; --b) emit(static_cast<std::uint8_t>(cache_ >> (8 * b + cache_bits_ % 8)));
+    }
+    cache_bits_ %= 8;
+    cache_ &= (std::uint64_t{1} << cache_bits_) - 1;
+  }
+
   void emit(std::uint8_t byte) noexcept {
     if (position_ < capacity_) {
       data_[position_++] = byte;
@@ -214,19 +239,27 @@ class bit_reader {
   std::uint32_t get_ue() noexcept {
     if (!ok()) return 0;
     const std::size_t left = bits_left();
-    const auto prefix = static_cast<std::uint32_t>(peek64() >> 32);  // zero-padded past the end
+    const std::uint64_t word = peek64();  // at least 57 valid bits, zero-padded past the end
+    const auto prefix = static_cast<std::uint32_t>(word >> 32);
     if (prefix == 0) {
       fail(left <= 32 ? bitstream_error::end_of_data : bitstream_error::code_too_long);
       return 0;
     }
     const int zeros = std::countl_zero(prefix);  // leadingZeroBits, 0..31
-    if (static_cast<std::size_t>(2 * zeros + 1) > left) {
+    const int length = 2 * zeros + 1;
+    if (static_cast<std::size_t>(length) > left) {
       fail(bitstream_error::end_of_data);
       return 0;
     }
-    position_ += static_cast<std::size_t>(zeros);
-    const std::uint64_t code = peek64() >> (64 - (zeros + 1));  // 1 followed by `zeros` info bits
-    position_ += static_cast<std::size_t>(zeros + 1);
+    std::uint64_t code;  // 1 followed by `zeros` info bits
+    if (length <= 57) {  // the whole code lies in the bits peeked already
+      code = (word << zeros) >> (64 - (zeros + 1));
+    } else {
+      position_ += static_cast<std::size_t>(zeros);
+      code = peek64() >> (64 - (zeros + 1));
+      position_ -= static_cast<std::size_t>(zeros);
+    }
+    position_ += static_cast<std::size_t>(length);
     return static_cast<std::uint32_t>(code - 1);
   }
 
@@ -255,21 +288,11 @@ class bit_reader {
     std::uint64_t word = 0;
     if (byte + 8 <= size_bytes_) {  // fast path: one 8-byte load, as big-endian
       std::memcpy(&word, data_ + byte, 8);
-      if constexpr (std::endian::native == std::endian::little) word = byteswap64(word);
+      if constexpr (std::endian::native == std::endian::little) word = detail::byteswap64(word);
     } else {
       for (std::size_t b = byte; b < byte + 8; ++b) word = (word << 8) | (b < size_bytes_ ? data_[b] : 0u);
     }
     return word << (position_ % 8);
-  }
-
-  static constexpr std::uint64_t byteswap64(std::uint64_t v) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-    return __builtin_bswap64(v);
-#else
-    std::uint64_t r = 0;
-    for (int k = 0; k < 8; ++k) r = (r << 8) | ((v >> (8 * k)) & 0xFFu);
-    return r;
-#endif
   }
 
   const std::uint8_t* data_;
