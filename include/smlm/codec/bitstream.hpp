@@ -331,16 +331,15 @@ inline void write_run_level(bit_writer& writer, std::span<const std::int16_t> sc
   }
 }
 
-/// Reads one block written by write_run_level into `scanned` (1 to 16 levels, the same count
-/// the writer used). Returns the number of non-zero levels, or −1 when the reader fails (then
-/// reader.error() says why and `scanned` is all zero).
-inline int read_run_level(bit_reader& reader, std::span<std::int16_t> scanned) SMLM_NOEXCEPT {
-  SMLM_ASSERT(!scanned.empty() && scanned.size() <= 16, "read_run_level: a block has 1 to 16 levels");
-  const int count = static_cast<int>(scanned.size());
-  for (auto& level : scanned) level = 0;
+/// Reads one block of `count` levels (1 to 16) written by write_run_level, handing each non-zero
+/// level to `put(scan_position, level)` in scan order (the caller zeroes its block beforehand).
+/// Returns the number of non-zero levels, or −1 when the reader fails (then reader.error() says
+/// why; levels already put are left to the caller, which stops at the error).
+template <class Put>
+inline int read_run_level_into(bit_reader& reader, int count, Put put) SMLM_NOEXCEPT {
+  SMLM_ASSERT(count >= 1 && count <= 16, "read_run_level: a block has 1 to 16 levels");
   const auto failed = [&](bitstream_error error) {
     reader.fail(error);
-    for (auto& level : scanned) level = 0;
     return -1;
   };
   const std::uint32_t total = reader.get_ue();
@@ -362,10 +361,23 @@ inline int read_run_level(bit_reader& reader, std::span<std::int16_t> scanned) S
     const std::int32_t level = (code & 1u) != 0 ? -magnitude : magnitude;
     if (level > 32767) return failed(bitstream_error::value_out_of_range);
     next += static_cast<int>(run);
-    scanned[next] = static_cast<std::int16_t>(level);
+    put(next, static_cast<std::int16_t>(level));
     ++next;
   }
   return static_cast<int>(total);
+}
+
+/// Reads one block written by write_run_level into `scanned` (1 to 16 levels, the same count
+/// the writer used). Returns the number of non-zero levels, or −1 when the reader fails (then
+/// reader.error() says why and `scanned` is all zero).
+inline int read_run_level(bit_reader& reader, std::span<std::int16_t> scanned) SMLM_NOEXCEPT {
+  SMLM_ASSERT(!scanned.empty() && scanned.size() <= 16, "read_run_level: a block has 1 to 16 levels");
+  for (auto& level : scanned) level = 0;
+  const int total = read_run_level_into(reader, static_cast<int>(scanned.size()),
+                                        [&](int k, std::int16_t level) { scanned[static_cast<std::size_t>(k)] = level; });
+  if (total < 0)
+    for (auto& level : scanned) level = 0;
+  return total;
 }
 
 }  // namespace smlm::codec

@@ -88,32 +88,29 @@ class Decoder {
     return make_error(errc::format_error, where, field, " ", value, detail);
   }
 
-  /// Reads coded_block_pattern and the run–level blocks it announces; `store(k, levels)` receives
-  /// the raster levels of each block k (luma4x4BlkIdx) that has non-zero levels, whose bit is set
-  /// in `coded`. The caller zeroes its levels beforehand.
-  template <class Store>
-  Status read_blocks(bit_reader& r, std::uint16_t& coded, Store store) {
+  /// Reads coded_block_pattern and the run–level blocks it announces; `put(k)` gives the sink
+  /// read_run_level_into fills with the levels of block k (luma4x4BlkIdx), by scan position. Bit k
+  /// of `coded` says block k has non-zero levels. The caller zeroes its levels beforehand.
+  template <class Put>
+  Status read_blocks(bit_reader& r, std::uint16_t& coded, Put put) {
     const std::uint32_t cbp = r.get_ue();
     if (!r.ok()) return fail(r, "coded_block_pattern", 0);
     if (cbp > 15) return fail(r, "coded_block_pattern", cbp, " is not in [0, 15]");
     coded = 0;
     for (int k = 0; k < 16; ++k) {
       if ((cbp >> (k / 4) & 1) == 0) continue;
-      block4x4 scanned{};
-      const int nonzero = read_run_level(r, scanned);
+      const int nonzero = read_run_level_into(r, 16, put(k));
       if (nonzero < 0) return fail(r, "residual_block", k);
-      if (nonzero == 0) continue;
-      block4x4 levels{};
-      zigzag_unscan_4x4(scanned, levels);
-      store(k, levels);
-      coded |= static_cast<std::uint16_t>(1u << k);
+      if (nonzero > 0) coded |= static_cast<std::uint16_t>(1u << k);
     }
     return {};
   }
 
-  /// Stores block k's levels into levels_ (lane layout).
-  auto lanes_store() {
-    return [this](int k, const block4x4& levels) { set_block(levels_, lane_of_block(k), levels); };
+  /// The sink that puts the levels of block k, scan position s + `first`, into levels_ (lane layout).
+  auto lanes_put(int k, int first = 0) {
+    return [this, lane = lane_of_block(k), first](int s, std::int16_t level) {
+      levels_.at(zigzag_4x4[static_cast<std::size_t>(s + first)], lane) = level;
+    };
   }
 
   Status decode_macroblock(bit_reader& r, bool intra_frame, int& qp) {
@@ -150,7 +147,7 @@ class Decoder {
       if (mv_x < -range || mv_x > range) return fail(r, "mv_x", mv_x, str_cat(" is not in [", -range, ", ", range, "]"));
       if (mv_y < -range || mv_y > range) return fail(r, "mv_y", mv_y, str_cat(" is not in [", -range, ", ", range, "]"));
       levels_.v.fill(0);
-      SMLM_TRY(read_blocks(r, mb.coded_blocks, lanes_store()));
+      SMLM_TRY(read_blocks(r, mb.coded_blocks, [this](int k) { return lanes_put(k); }));
       mb.mv_x = static_cast<std::int8_t>(mv_x);
       mb.mv_y = static_cast<std::int8_t>(mv_y);
       predict_inter16x16_lanes(reference_, mb_x_, mb_y_, static_cast<int>(mv_x), static_cast<int>(mv_y), prediction_);
@@ -172,14 +169,9 @@ class Decoder {
       levels_.v.fill(0);
       if (ac_coded)
         for (int k = 0; k < 16; ++k) {
-          scanned.fill(0);
-          const int nonzero = read_run_level(r, std::span<std::int16_t>(scanned).subspan(1, 15));
+          const int nonzero = read_run_level_into(r, 15, lanes_put(k, 1));  // AC: scan positions 1..15
           if (nonzero < 0) return fail(r, "intra16x16_ac_levels", k);
-          if (nonzero == 0) continue;
-          block4x4 ac{};
-          zigzag_unscan_4x4(scanned, ac);
-          set_block(levels_, lane_of_block(k), ac);
-          mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
+          if (nonzero > 0) mb.coded_blocks |= static_cast<std::uint16_t>(1u << k);
         }
       predict_intra16x16_lanes(m, intra16x16_neighbours(current_, mb_x_, mb_y_), prediction_);
       reconstruct_intra16x16(current_, mb_x_, mb_y_, prediction_, levels_, dc_levels, qp, reconstruction_);
@@ -200,8 +192,11 @@ class Decoder {
       modes[k] = static_cast<intra4x4_mode>(mode);
     }
     for (auto& levels : i4_levels_) levels.fill(0);
-    SMLM_TRY(read_blocks(r, mb.coded_blocks,
-                         [this](int k, const block4x4& levels) { i4_levels_[static_cast<std::size_t>(k)] = levels; }));
+    SMLM_TRY(read_blocks(r, mb.coded_blocks, [this](int k) {
+      return [&block = i4_levels_[static_cast<std::size_t>(k)]](int s, std::int16_t level) {
+        block[zigzag_4x4[static_cast<std::size_t>(s)]] = level;
+      };
+    }));
     for (int k = 0; k < 16; ++k) {
       if (!intra4x4_mode_available(modes[k], intra4x4_neighbours(current_, mb_x_, mb_y_, k)))
         return fail(r, "intra4x4_pred_mode", static_cast<int>(modes[k]),

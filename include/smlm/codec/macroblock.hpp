@@ -96,8 +96,9 @@ struct Picture {
   }
   /// Writes the frame part (the crop at dx, dy) into `out` (height × width).
   void store(ImageView<std::uint8_t> out) const noexcept {
-    for (int y = 0; y < geometry.height; ++y)
-      for (int x = 0; x < geometry.width; ++x) out(y, x) = *at(x + geometry.dx, y + geometry.dy);
+    const Geometry& g = geometry;
+    for (int y = 0; y < g.height; ++y)
+      std::copy_n(at(g.dx, y + g.dy), g.width, out.data() + static_cast<std::ptrdiff_t>(y) * out.outerStride());
   }
 };
 
