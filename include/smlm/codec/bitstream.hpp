@@ -314,20 +314,34 @@ constexpr std::uint32_t run_level_code(std::int16_t level) noexcept {
   return static_cast<std::uint32_t>(2 * (magnitude - 1) + (level < 0 ? 1 : 0));
 }
 
-/// Writes `scanned` (1 to 16 levels in scan order) in the run–level format above.
+/// Writes `scanned` (1 to 16 levels in scan order) in the run–level format above. Walks the
+/// non-zero levels by a bit mask, and writes each level's run and level code as one u(n) when
+/// both fit in 32 bits (the bits are those of two ue(v)).
 inline void write_run_level(bit_writer& writer, std::span<const std::int16_t> scanned) SMLM_NOEXCEPT {
   SMLM_ASSERT(!scanned.empty() && scanned.size() <= 16, "write_run_level: a block has 1 to 16 levels");
   const int count = static_cast<int>(scanned.size());
-  int remaining = 0;
-  for (const std::int16_t level : scanned) remaining += level != 0;
+  std::uint32_t mask = 0;
+  for (int k = 0; k < count; ++k) mask |= static_cast<std::uint32_t>(scanned[static_cast<std::size_t>(k)] != 0) << k;
+  int remaining = std::popcount(mask);
   writer.put_ue(static_cast<std::uint32_t>(remaining));
   int next = 0;  // first scan position not yet described
-  for (int k = 0; k < count; ++k) {
-    if (scanned[k] == 0) continue;
-    if (count - next > remaining) writer.put_ue(static_cast<std::uint32_t>(k - next));
-    writer.put_ue(run_level_code(scanned[k]));
+  for (; mask != 0; mask &= mask - 1, --remaining) {
+    const int k = std::countr_zero(mask);
+    const std::uint32_t code = run_level_code(scanned[static_cast<std::size_t>(k)]) + 1;
+    const int code_bits = 2 * static_cast<int>(std::bit_width(code)) - 1;
+    if (count - next > remaining) {
+      const auto run = static_cast<std::uint32_t>(k - next) + 1;
+      const int run_bits = 2 * static_cast<int>(std::bit_width(run)) - 1;
+      if (run_bits + code_bits <= 32) {
+        writer.put_bits((run << code_bits) | code, run_bits + code_bits);
+      } else {
+        writer.put_ue(run - 1);
+        writer.put_ue(code - 1);
+      }
+    } else {
+      writer.put_ue(code - 1);
+    }
     next = k + 1;
-    --remaining;
   }
 }
 

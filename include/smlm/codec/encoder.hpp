@@ -239,9 +239,9 @@ class Encoder {
     return satd_lanes(source_lanes_, inter_prediction_) + lambda_ * (se_bits(mv_x - pred_x) + se_bits(mv_y - pred_y));
   }
 
-  /// coded_block_pattern and the run–level blocks of its 8×8 quadrants; `block(k, levels)` gives
-  /// the raster levels of block k (luma4x4BlkIdx). A block outside `coded_blocks` is all zero,
-  /// which run–level codes as ue(0).
+  /// coded_block_pattern and the run–level blocks of its 8×8 quadrants; `block(k, scanned)` gives
+  /// the levels of block k (luma4x4BlkIdx) in zig-zag order. A block outside `coded_blocks` is all
+  /// zero, which run–level codes as ue(0).
   template <class Block>
   static void write_blocks(bit_writer& w, std::uint16_t coded_blocks, Block block) {
     int cbp = 0;
@@ -253,9 +253,8 @@ class Encoder {
         w.put_ue(0);
         continue;
       }
-      block4x4 levels{}, scanned{};
-      block(k, levels);
-      zigzag_scan_4x4(levels, scanned);
+      block4x4 scanned{};
+      block(k, scanned);
       write_run_level(w, scanned);
     }
   }
@@ -283,7 +282,7 @@ class Encoder {
     w.put_se(0);  // mb_qp_delta
     w.put_se(mv_x - pred_x);
     w.put_se(mv_y - pred_y);
-    write_blocks(w, coded, [&](int k, block4x4& levels) { get_block(levels_, lane_of_block(k), levels); });
+    write_blocks(w, coded, [&](int k, block4x4& scanned) { scan_lane(levels_, lane_of_block(k), scanned); });
     reconstruct_inter(current_, mb_x, mb_y, inter_prediction_, levels_, coded, qp_, reconstruction_);
   }
 
@@ -316,9 +315,7 @@ class Encoder {
           w.put_ue(0);  // an all-zero block of 15 AC levels
           continue;
         }
-        block4x4 ac{};
-        get_block(levels_, lane_of_block(k), ac);
-        zigzag_scan_4x4(ac, scanned);
+        scan_lane(levels_, lane_of_block(k), scanned);
         write_run_level(w, std::span<const std::int16_t>(scanned).subspan(1, 15));
       }
     reconstruct_intra16x16(current_, mb_x, mb_y, prediction, levels_, dc_levels, qp_, reconstruction_);
@@ -384,7 +381,7 @@ class Encoder {
     for (int k = 0; k < 16; ++k)
       for (const std::int16_t v : i4_levels_[k])
         if (v != 0) coded |= static_cast<std::uint16_t>(1u << k);
-    write_blocks(w, coded, [&](int k, block4x4& levels) { levels = i4_levels_[static_cast<std::size_t>(k)]; });
+    write_blocks(w, coded, [&](int k, block4x4& scanned) { zigzag_scan_4x4(i4_levels_[static_cast<std::size_t>(k)], scanned); });
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.type = mb_type::intra4x4;

@@ -27,6 +27,7 @@
 #include <smlm/codec/intra.hpp>
 #include <smlm/codec/quant.hpp>
 #include <smlm/codec/sad.hpp>
+#include <smlm/codec/scan.hpp>
 #include <smlm/codec/transform.hpp>
 #include <smlm/core/config.hpp>
 
@@ -66,6 +67,11 @@ inline void get_block(const MacroblockLanes& m, int lane, std::span<std::int16_t
 }
 inline void set_block(MacroblockLanes& m, int lane, std::span<const std::int16_t, 16> block) noexcept {
   for (int p = 0; p < 16; ++p) m.at(p, lane) = block[p];
+}
+
+/// Block `lane` in zig-zag scan order (scan.hpp): scanned[k] = block[zigzag_4x4[k]].
+inline void scan_lane(const MacroblockLanes& m, int lane, std::span<std::int16_t, 16> scanned) noexcept {
+  for (int k = 0; k < 16; ++k) scanned[k] = static_cast<std::int16_t>(m.at(zigzag_4x4[static_cast<std::size_t>(k)], lane));
 }
 
 // ---------------------------------------------------------------------------------------------
