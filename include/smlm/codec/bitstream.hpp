@@ -236,7 +236,46 @@ class bit_reader {
 
   /// ue(v), §9.1. A prefix of 32 or more zeros is code_too_long (codeNum would exceed 2^32 − 2);
   /// a code cut by the end of the data, or only zeros up to the end, is end_of_data.
+  /// Fast path: with 8 whole bytes from the current one, the peeked word holds at least 57 bits,
+  /// so a code of at most 57 bits (≤ 28 leading zeros) is read from it without further checks.
   std::uint32_t get_ue() noexcept {
+    const std::size_t byte = position_ / 8;
+    if (ok() && byte + 8 <= size_bytes_) [[likely]] {
+      std::uint64_t word;
+      std::memcpy(&word, data_ + byte, 8);
+      if constexpr (std::endian::native == std::endian::little) word = detail::byteswap64(word);
+      word <<= position_ % 8;
+      const int zeros = std::countl_zero(word);
+      if (zeros <= 28) [[likely]] {
+        const int length = 2 * zeros + 1;
+        position_ += static_cast<std::size_t>(length);
+        return static_cast<std::uint32_t>((word >> (64 - length)) - 1);
+      }
+    }
+    return get_ue_checked();
+  }
+
+  /// se(v), §9.1.1: codeNum k maps to (−1)^(k+1)·⌈k/2⌉.
+  std::int32_t get_se() noexcept {
+    const std::int64_t k = get_ue();
+    return static_cast<std::int32_t>(k % 2 == 1 ? (k + 1) / 2 : -(k / 2));
+  }
+
+  /// Records `error` unless an earlier one is recorded: the hook for syntax parsers layered on
+  /// top (value_out_of_range). After it every read returns 0.
+  void fail(bitstream_error error) noexcept {
+    if (error_ == bitstream_error::none) error_ = error;
+  }
+
+  std::size_t bit_position() const noexcept { return position_; }
+  std::size_t bits_left() const noexcept { return size_bits_ - position_; }
+  bool byte_aligned() const noexcept { return position_ % 8 == 0; }
+  bitstream_error error() const noexcept { return error_; }
+  bool ok() const noexcept { return error_ == bitstream_error::none; }
+
+ private:
+  /// get_ue with every check (near the end of the data, long codes, errors).
+  std::uint32_t get_ue_checked() noexcept {
     if (!ok()) return 0;
     const std::size_t left = bits_left();
     const std::uint64_t word = peek64();  // at least 57 valid bits, zero-padded past the end
@@ -263,25 +302,6 @@ class bit_reader {
     return static_cast<std::uint32_t>(code - 1);
   }
 
-  /// se(v), §9.1.1: codeNum k maps to (−1)^(k+1)·⌈k/2⌉.
-  std::int32_t get_se() noexcept {
-    const std::int64_t k = get_ue();
-    return static_cast<std::int32_t>(k % 2 == 1 ? (k + 1) / 2 : -(k / 2));
-  }
-
-  /// Records `error` unless an earlier one is recorded: the hook for syntax parsers layered on
-  /// top (value_out_of_range). After it every read returns 0.
-  void fail(bitstream_error error) noexcept {
-    if (error_ == bitstream_error::none) error_ = error;
-  }
-
-  std::size_t bit_position() const noexcept { return position_; }
-  std::size_t bits_left() const noexcept { return size_bits_ - position_; }
-  bool byte_aligned() const noexcept { return position_ % 8 == 0; }
-  bitstream_error error() const noexcept { return error_; }
-  bool ok() const noexcept { return error_ == bitstream_error::none; }
-
- private:
   /// The next 57 to 64 bits from the current position, left-aligned; bits past the end read 0.
   std::uint64_t peek64() const noexcept {
     const std::size_t byte = position_ / 8;
