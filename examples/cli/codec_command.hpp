@@ -32,7 +32,7 @@ namespace smlm::cli {
 struct CodecOptions {
   std::string input, output, stream;
   int quality = -1, qp = -1, gop = 30, search = 0;
-  bool deblock = false, intra_only = false;
+  bool deblock = false, intra_only = false, no_decimate = false, no_intra4x4 = false;
   std::vector<int> grid_offset;
   double offset_adu = std::nan(""), gain = std::nan("");
 };
@@ -45,6 +45,8 @@ inline void run_codec(const CodecOptions& o) {
   s.deblock = o.deblock;
   s.intra_only = o.intra_only;
   s.search_range = o.search;
+  s.decimate = !o.no_decimate;
+  s.intra4x4 = !o.no_intra4x4;
   if (!o.grid_offset.empty()) {
     s.grid_dx = o.grid_offset[0];
     s.grid_dy = o.grid_offset[1];
@@ -125,6 +127,8 @@ inline void register_codec(CLI::App& app, int& exit_code) {
   cmd->add_flag("--intra-only", o->intra_only, "code every frame as an I-frame");
   cmd->add_option("--search", o->search, "P-frame integer motion search range in samples (0..32)")
       ->check(CLI::Range(0, codec::search_range_max));
+  cmd->add_flag("--no-decimate", o->no_decimate, "keep isolated ±1 inter residuals (default: drop them, as x264 does)");
+  cmd->add_flag("--no-intra4x4", o->no_intra4x4, "Intra16x16 macroblocks only (x264 ultrafast's partitions; faster)");
   cmd->add_option("--grid-offset", o->grid_offset, "shift of the frame against the block grid, DX,DY in 0..15")
       ->delimiter(',')
       ->expected(2)

@@ -2,8 +2,8 @@
 //
 // Mode decision (not normative; any choice decodes), kept cheap in the spirit of x264's fast
 // presets:
-//  - P-frames, first: early skip. When the zero-motion residual quantizes to all zeros the
-//    macroblock is a skip, and nothing else is evaluated.
+//  - P-frames, first: early skip. When the zero-motion residual quantizes to all zeros (after
+//    decimation, Settings::decimate) the macroblock is a skip, and nothing else is evaluated.
 //  - Intra16×16: the available mode with the least SATD against the source (+ λ·mode bits).
 //  - Intra4×4 (Settings::intra4x4): block by block in luma4x4BlkIdx order, the cheapest of four
 //    candidates (the predicted mode, vertical, horizontal, DC, where available; all nine with
@@ -53,6 +53,28 @@ constexpr int mode_lambda(int qp) noexcept {
   if (qp < 12) return 1;
   return std::max(1, ((fraction[(qp - 12) % 6] << ((qp - 12) / 6)) + 128) >> 8);
 }
+
+/// Decimation score of one inter block's levels in zig-zag order (x264's dct-decimate rule, after
+/// the JM encoder's coefficient cost): 9 ("keep") if any |level| > 1; otherwise the sum over its
+/// ±1 levels of t[zeros between the level and the previous non-zero one, or the block start],
+/// t = (3, 2, 2, 1, 1, 1, 0, …): isolated late ±1s score nothing. The encoder drops an 8×8 quadrant
+/// whose four blocks score < 4 together, and the whole residual when its blocks score < 6.
+constexpr int inter_decimation_score(std::span<const std::int16_t, 16> scanned) noexcept {
+  constexpr std::array<int, 16> t = {3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int score = 0, zeros = 0;
+  for (const std::int16_t level : scanned) {
+    if (level == 0) {
+      ++zeros;
+      continue;
+    }
+    if (level > 1 || level < -1) return 9;
+    score += t[static_cast<std::size_t>(zeros)];
+    zeros = 0;
+  }
+  return score;
+}
+inline constexpr int decimate_quadrant_below = 4;
+inline constexpr int decimate_macroblock_below = 6;
 
 /// Bits of ue(v) and se(v).
 constexpr int ue_bits(std::uint32_t v) noexcept { return 2 * (static_cast<int>(std::bit_width(v + 1)) - 1) + 1; }
@@ -157,10 +179,35 @@ class Encoder {
 
   /// Transforms and quantizes (inter dead zone) the residual of the macroblock against
   /// `prediction` into levels_; returns the coded-block mask by luma4x4BlkIdx.
+  /// With Settings::decimate the blocks that inter_decimation_score drops are zeroed in levels_
+  /// and left out of the mask.
   std::uint16_t inter_levels(const MacroblockLanes& prediction) noexcept {
     std::array<std::int16_t, 16> unused{};
-    return lane_mask_to_blocks(
+    const std::uint16_t coded = lane_mask_to_blocks(
         forward_quantize_lanes(source_lanes_, prediction, qp_, quant_mode::inter, false, levels_, unused));
+    return settings_.decimate && coded != 0 ? decimate(coded) : coded;
+  }
+
+  /// The decimation of inter_decimation_score on the coded blocks of levels_.
+  std::uint16_t decimate(std::uint16_t coded) noexcept {
+    std::uint16_t kept = coded;
+    int total = 0;
+    for (int q = 0; q < 4; ++q) {
+      int score = 0;
+      for (int k = 4 * q; k < 4 * q + 4; ++k)
+        if ((coded >> k & 1) != 0) {
+          block4x4 scanned{};
+          scan_lane(levels_, lane_of_block(k), scanned);
+          score += inter_decimation_score(scanned);
+        }
+      total += score;
+      if (score < decimate_quadrant_below) kept = static_cast<std::uint16_t>(kept & ~(0xFu << (4 * q)));
+    }
+    if (total < decimate_macroblock_below) kept = 0;
+    for (int k = 0; k < 16; ++k)
+      if ((coded & ~kept) >> k & 1)
+        for (int p = 0; p < 16; ++p) levels_.at(p, lane_of_block(k)) = 0;
+    return kept;
   }
 
   void encode_macroblock(bit_writer& w, int mb_x, int mb_y, bool intra_frame) {

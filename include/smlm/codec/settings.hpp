@@ -42,6 +42,10 @@ struct Settings {
   /// Intra4×4 search over all nine modes (slower). The default tries four per block: the
   /// predicted mode, vertical, horizontal and DC, so the diagonal modes are then never chosen.
   bool intra4x4_all_modes = false;
+  /// P-frames: drop inter residual blocks that hold only a few isolated ±1 levels, as x264 does by
+  /// default (dct-decimate; rule in encoder.hpp, inter_decimation_score). Such residuals cost bits
+  /// and buy little; dropping them turns many macroblocks into skips.
+  bool decimate = true;
 
   /// The QP the stream is coded with.
   constexpr int effective_qp() const noexcept { return quality >= 0 ? quality_to_qp(quality) : qp; }
