@@ -220,3 +220,17 @@ TEST_CASE("encoder: decimation drops faint inter residuals: fewer bytes, more sk
   CHECK(psnr(a) > psnr(b) - 1.5);
   CHECK(psnr(a) <= psnr(b) + 1e-9);
 }
+
+TEST_CASE("encoder: the decimation score from a scan mask equals the score of the block") {
+  std::mt19937 rng(9);
+  for (int n = 0; n < 2000; ++n) {
+    codec::block4x4 scanned{};
+    std::uint32_t mask = 0;
+    for (int k = 0; k < 16; ++k)
+      if (rng() % 4 == 0) {
+        scanned[static_cast<std::size_t>(k)] = static_cast<std::int16_t>(rng() % 2 ? 1 : -1);
+        mask |= 1u << k;
+      }
+    REQUIRE(codec::inter_decimation_score_of_mask(mask) == codec::inter_decimation_score(scanned));
+  }
+}

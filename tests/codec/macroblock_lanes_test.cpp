@@ -179,3 +179,22 @@ TEST_CASE("lanes: a flat residual of +10 quantizes to one DC coefficient per blo
   CHECK(codec::satd_lanes(source, prediction) == 16 * 80);  // per block Σ|H·D·H| = 160, halved
   CHECK(codec::sad_lanes(source, prediction) == 2560);
 }
+
+#if !defined(SMLM_NO_SIMD)
+TEST_CASE("lanes: scan masks and large-level lanes equal the reference") {
+  const std::uint32_t seed = std::random_device{}();
+  CAPTURE(seed);
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> level(-3, 3), any16(-32768, 32767);
+  for (int n = 0; n < 200; ++n) {
+    MacroblockLanes m;
+    const int density = n % 5;  // from all-zero to dense
+    for (auto& v : m.v) v = static_cast<int>(rng() % 5) < density ? (n % 7 == 0 ? any16(rng) : level(rng)) : 0;
+    std::array<std::uint16_t, 16> ref{}, fast{};
+    const auto large_ref = codec::scan_masks_lanes_ref(m, ref);
+    const auto large_fast = codec::scan_masks_lanes_simd(m, fast);
+    REQUIRE(large_ref == large_fast);
+    REQUIRE(ref == fast);
+  }
+}
+#endif

@@ -73,6 +73,18 @@ constexpr int inter_decimation_score(std::span<const std::int16_t, 16> scanned) 
   }
   return score;
 }
+/// inter_decimation_score from the block's non-zero mask in scan order (bit k: level k ≠ 0), for
+/// a block whose levels are all within ±1.
+constexpr int inter_decimation_score_of_mask(std::uint32_t mask) noexcept {
+  constexpr std::array<int, 16> t = {3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  int score = 0, next = 0;
+  for (; mask != 0; mask &= mask - 1) {
+    const int k = std::countr_zero(mask);
+    score += t[static_cast<std::size_t>(k - next)];
+    next = k + 1;
+  }
+  return score;
+}
 inline constexpr int decimate_quadrant_below = 4;
 inline constexpr int decimate_macroblock_below = 6;
 
@@ -190,16 +202,17 @@ class Encoder {
 
   /// The decimation of inter_decimation_score on the coded blocks of levels_.
   std::uint16_t decimate(std::uint16_t coded) noexcept {
+    std::array<std::uint16_t, 16> masks{};
+    const std::uint16_t large = scan_masks_lanes(levels_, masks);
     std::uint16_t kept = coded;
     int total = 0;
     for (int q = 0; q < 4; ++q) {
       int score = 0;
-      for (int k = 4 * q; k < 4 * q + 4; ++k)
-        if ((coded >> k & 1) != 0) {
-          block4x4 scanned{};
-          scan_lane(levels_, lane_of_block(k), scanned);
-          score += inter_decimation_score(scanned);
-        }
+      for (int k = 4 * q; k < 4 * q + 4; ++k) {
+        const int lane = lane_of_block(k);
+        if ((coded >> k & 1) != 0)
+          score += (large >> lane & 1) != 0 ? 9 : inter_decimation_score_of_mask(masks[static_cast<std::size_t>(lane)]);
+      }
       total += score;
       if (score < decimate_quadrant_below) kept = static_cast<std::uint16_t>(kept & ~(0xFu << (4 * q)));
     }

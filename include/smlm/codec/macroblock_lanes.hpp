@@ -243,6 +243,24 @@ inline void reconstruct_lanes_ref(const MacroblockLanes& levels, int qp, const s
   }
 }
 
+/// Per block, which levels are non-zero in zig-zag scan order: bit k of masks[lane] is set when
+/// the level at scan position k (raster zigzag_4x4[k]) is non-zero. Returns the lane mask of
+/// blocks holding a level with |level| > 1.
+inline std::uint16_t scan_masks_lanes_ref(const MacroblockLanes& levels, std::span<std::uint16_t, 16> masks) noexcept {
+  std::uint16_t large = 0;
+  for (int l = 0; l < 16; ++l) {
+    block4x4 scanned{};
+    scan_lane(levels, l, scanned);
+    std::uint16_t mask = 0;
+    for (int k = 0; k < 16; ++k) {
+      if (scanned[static_cast<std::size_t>(k)] != 0) mask = static_cast<std::uint16_t>(mask | 1u << k);
+      if (std::abs(int{scanned[static_cast<std::size_t>(k)]}) > 1) large = static_cast<std::uint16_t>(large | 1u << l);
+    }
+    masks[static_cast<std::size_t>(l)] = mask;
+  }
+  return large;
+}
+
 #if !defined(SMLM_NO_SIMD)
 namespace detail {
 inline constexpr int lane_batches = 16 / static_cast<int>(wide::size);
@@ -356,6 +374,23 @@ inline void reconstruct_lanes_simd(const MacroblockLanes& levels, int qp, const 
     }
   }
 }
+inline std::uint16_t scan_masks_lanes_simd(const MacroblockLanes& levels, std::span<std::uint16_t, 16> masks) noexcept {
+  using detail::wide;
+  std::uint16_t large = 0;
+  for (int l0 = 0; l0 < 16; l0 += static_cast<int>(wide::size)) {
+    wide mask(0), big(0);
+    for (int k = 0; k < 16; ++k) {
+      const wide level = wide::load_aligned(levels.position(zigzag_4x4[static_cast<std::size_t>(k)]) + l0);
+      mask |= xsimd::select(level != wide(0), wide(1 << k), wide(0));
+      big |= xsimd::select(xsimd::abs(level) > wide(1), wide(1), wide(0));
+    }
+    alignas(64) std::int32_t m[wide::size];
+    mask.store_aligned(m);
+    for (int t = 0; t < static_cast<int>(wide::size); ++t) masks[static_cast<std::size_t>(l0 + t)] = static_cast<std::uint16_t>(m[t]);
+    large = static_cast<std::uint16_t>(large | detail::lane_bits(big, l0));
+  }
+  return large;
+}
 #define SMLM_CODEC_LANES_SIMD(name) name##_simd
 #else
 #define SMLM_CODEC_LANES_SIMD(name) name##_ref
@@ -376,6 +411,9 @@ inline std::uint16_t forward_quantize_lanes(const MacroblockLanes& source, const
 inline void reconstruct_lanes(const MacroblockLanes& levels, int qp, const std::int16_t* dc,
                               const MacroblockLanes& prediction, MacroblockLanes& out) SMLM_NOEXCEPT {
   SMLM_CODEC_LANES_SIMD(reconstruct_lanes)(levels, qp, dc, prediction, out);
+}
+inline std::uint16_t scan_masks_lanes(const MacroblockLanes& levels, std::span<std::uint16_t, 16> masks) noexcept {
+  return SMLM_CODEC_LANES_SIMD(scan_masks_lanes)(levels, masks);
 }
 #undef SMLM_CODEC_LANES_SIMD
 
