@@ -334,20 +334,19 @@ constexpr std::uint32_t run_level_code(std::int16_t level) noexcept {
   return static_cast<std::uint32_t>(2 * (magnitude - 1) + (level < 0 ? 1 : 0));
 }
 
-/// Writes `scanned` (1 to 16 levels in scan order) in the run–level format above. Walks the
-/// non-zero levels by a bit mask, and writes each level's run and level code as one u(n) when
-/// both fit in 32 bits (the bits are those of two ue(v)).
-inline void write_run_level(bit_writer& writer, std::span<const std::int16_t> scanned) SMLM_NOEXCEPT {
-  SMLM_ASSERT(!scanned.empty() && scanned.size() <= 16, "write_run_level: a block has 1 to 16 levels");
-  const int count = static_cast<int>(scanned.size());
-  std::uint32_t mask = 0;
-  for (int k = 0; k < count; ++k) mask |= static_cast<std::uint32_t>(scanned[static_cast<std::size_t>(k)] != 0) << k;
+/// Writes a block of `count` levels (1 to 16) in the run–level format above, given by `mask`
+/// (bit k: the level at scan position k is non-zero; no bits at or above `count`) and `level(k)`,
+/// which is asked only for those positions. Each level's run and code go out as one u(n) when
+/// both fit in 32 bits (the bits are those of the two ue(v)).
+template <class Level>
+inline void write_run_level_masked(bit_writer& writer, int count, std::uint32_t mask, Level level) SMLM_NOEXCEPT {
+  SMLM_ASSERT(count >= 1 && count <= 16 && (mask >> count) == 0, "write_run_level: a block has 1 to 16 levels");
   int remaining = std::popcount(mask);
   writer.put_ue(static_cast<std::uint32_t>(remaining));
   int next = 0;  // first scan position not yet described
   for (; mask != 0; mask &= mask - 1, --remaining) {
     const int k = std::countr_zero(mask);
-    const std::uint32_t code = run_level_code(scanned[static_cast<std::size_t>(k)]) + 1;
+    const std::uint32_t code = run_level_code(level(k)) + 1;
     const int code_bits = 2 * static_cast<int>(std::bit_width(code)) - 1;
     if (count - next > remaining) {
       const auto run = static_cast<std::uint32_t>(k - next) + 1;
@@ -363,6 +362,15 @@ inline void write_run_level(bit_writer& writer, std::span<const std::int16_t> sc
     }
     next = k + 1;
   }
+}
+
+/// Writes `scanned` (1 to 16 levels in scan order) in the run–level format above.
+inline void write_run_level(bit_writer& writer, std::span<const std::int16_t> scanned) SMLM_NOEXCEPT {
+  SMLM_ASSERT(!scanned.empty() && scanned.size() <= 16, "write_run_level: a block has 1 to 16 levels");
+  const int count = static_cast<int>(scanned.size());
+  std::uint32_t mask = 0;
+  for (int k = 0; k < count; ++k) mask |= static_cast<std::uint32_t>(scanned[static_cast<std::size_t>(k)] != 0) << k;
+  write_run_level_masked(writer, count, mask, [&](int k) { return scanned[static_cast<std::size_t>(k)]; });
 }
 
 /// Reads one block of `count` levels (1 to 16) written by write_run_level, handing each non-zero

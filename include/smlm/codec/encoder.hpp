@@ -202,7 +202,7 @@ class Encoder {
 
   /// The decimation of inter_decimation_score on the coded blocks of levels_.
   std::uint16_t decimate(std::uint16_t coded) noexcept {
-    std::array<std::uint16_t, 16> masks{};
+    std::array<std::uint16_t, 16>& masks = masks_;
     const std::uint16_t large = scan_masks_lanes(levels_, masks);
     std::uint16_t kept = coded;
     int total = 0;
@@ -299,9 +299,9 @@ class Encoder {
     return satd_lanes(source_lanes_, inter_prediction_) + lambda_ * (se_bits(mv_x - pred_x) + se_bits(mv_y - pred_y));
   }
 
-  /// coded_block_pattern and the run–level blocks of its 8×8 quadrants; `block(k, scanned)` gives
-  /// the levels of block k (luma4x4BlkIdx) in zig-zag order. A block outside `coded_blocks` is all
-  /// zero, which run–level codes as ue(0).
+  /// coded_block_pattern and the run–level blocks of its 8×8 quadrants; `block(k)` writes block k
+  /// (luma4x4BlkIdx) when it has levels. A block outside `coded_blocks` is all zero, which
+  /// run–level codes as ue(0).
   template <class Block>
   static void write_blocks(bit_writer& w, std::uint16_t coded_blocks, Block block) {
     int cbp = 0;
@@ -313,9 +313,7 @@ class Encoder {
         w.put_ue(0);
         continue;
       }
-      block4x4 scanned{};
-      block(k, scanned);
-      write_run_level(w, scanned);
+      block(k);
     }
   }
 
@@ -342,7 +340,13 @@ class Encoder {
     w.put_se(0);  // mb_qp_delta
     w.put_se(mv_x - pred_x);
     w.put_se(mv_y - pred_y);
-    write_blocks(w, coded, [&](int k, block4x4& scanned) { scan_lane(levels_, lane_of_block(k), scanned); });
+    scan_masks_lanes(levels_, masks_);
+    write_blocks(w, coded, [&](int k) {
+      const int lane = lane_of_block(k);
+      write_run_level_masked(w, 16, masks_[static_cast<std::size_t>(lane)], [&](int s) {
+        return static_cast<std::int16_t>(levels_.at(zigzag_4x4[static_cast<std::size_t>(s)], lane));
+      });
+    });
     reconstruct_inter(current_, mb_x, mb_y, inter_prediction_, levels_, coded, qp_, reconstruction_);
   }
 
@@ -369,14 +373,17 @@ class Encoder {
     mb.qp = static_cast<std::uint8_t>(qp_);
     mb.modes.fill(intra4x4_mode::dc);
     mb.coded_blocks = lane_mask_to_blocks(ac_lanes);
+    if (ac_coded) scan_masks_lanes(levels_, masks_);
     if (ac_coded)
       for (int k = 0; k < 16; ++k) {
         if ((mb.coded_blocks >> k & 1) == 0) {
           w.put_ue(0);  // an all-zero block of 15 AC levels
           continue;
         }
-        scan_lane(levels_, lane_of_block(k), scanned);
-        write_run_level(w, std::span<const std::int16_t>(scanned).subspan(1, 15));
+        const int lane = lane_of_block(k);  // AC: scan positions 1..15
+        write_run_level_masked(w, 15, masks_[static_cast<std::size_t>(lane)] >> 1u, [&](int s) {
+          return static_cast<std::int16_t>(levels_.at(zigzag_4x4[static_cast<std::size_t>(s + 1)], lane));
+        });
       }
     reconstruct_intra16x16(current_, mb_x, mb_y, prediction, levels_, dc_levels, qp_, reconstruction_);
   }
@@ -441,7 +448,11 @@ class Encoder {
     for (int k = 0; k < 16; ++k)
       for (const std::int16_t v : i4_levels_[k])
         if (v != 0) coded |= static_cast<std::uint16_t>(1u << k);
-    write_blocks(w, coded, [&](int k, block4x4& scanned) { zigzag_scan_4x4(i4_levels_[static_cast<std::size_t>(k)], scanned); });
+    write_blocks(w, coded, [&](int k) {
+      block4x4 scanned{};
+      zigzag_scan_4x4(i4_levels_[static_cast<std::size_t>(k)], scanned);
+      write_run_level(w, scanned);
+    });
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
     mb.type = mb_type::intra4x4;
@@ -462,6 +473,7 @@ class Encoder {
   // Lane-layout working set of the current macroblock (macroblock_lanes.hpp).
   MacroblockLanes source_lanes_, inter_prediction_, levels_, reconstruction_;
   std::array<MacroblockLanes, 2> intra_prediction_{};
+  std::array<std::uint16_t, 16> masks_{};  // scan_masks_lanes of levels_, by lane
 };
 
 }  // namespace smlm::codec
