@@ -89,7 +89,7 @@ BENCHMARK(BM_decode)->ArgNames({"size", "gop", "i4x4"})->ArgsProduct({{128, 512}
 void BM_x264_encode(benchmark::State& state) {
   const int size = static_cast<int>(state.range(0)), gop = static_cast<int>(state.range(1));
   const auto frames = smlm_bench::microscopy_frames(size, size, sequence);
-  smlm_bench::X264Peer x264(size, size, 26, gop);
+  smlm_bench::X264Peer x264(size, size, 26, gop, state.range(2) != 0 ? "superfast" : "ultrafast");
   if (!x264.ok()) {
     state.SkipWithError("x264_encoder_open failed");
     return;
@@ -105,7 +105,9 @@ void BM_x264_encode(benchmark::State& state) {
   set_rate(state, size);
   state.counters["bpp"] = 8.0 * static_cast<double>(bytes) / (sequence * size * size);
 }
-BENCHMARK(BM_x264_encode)->ArgNames({"size", "gop"})->ArgsProduct({{128, 512}, {1, 8}})->Unit(benchmark::kMillisecond);
+// superfast:0 is -preset ultrafast, superfast:1 -preset superfast.
+BENCHMARK(BM_x264_encode)->ArgNames({"size", "gop", "superfast"})->ArgsProduct({{128, 512}, {1, 8}, {0, 1}})
+    ->Unit(benchmark::kMillisecond);
 
 #if defined(SMLM_BENCH_AVCODEC)
 // libavcodec's H.264 decoder (one thread) on x264's stream of the same frames.

@@ -2,7 +2,8 @@
 // encoding and libavcodec's H.264 decoding of the same 8-bit frames as our codec, timed by the
 // same Google Benchmark loop, so "ours vs x264" is one run with one clock and no process start-up.
 //
-//  - x264: preset ultrafast (Intra16×16 only, SAD decisions, CAVLC, no deblocking) with tune
+//  - x264: preset ultrafast (Intra16×16 only, SAD decisions, CAVLC, no deblocking; or superfast,
+//    which adds Intra4×4/8×8 and SATD decisions, the closer peer of our Intra4×4 setting) with tune
 //    zerolatency (no frame delay, so each call returns its own frame; sliced threads off), one thread,
 //    constant QP, monochrome input (X264_CSP_I400, High profile), keyint = GOP with scene-cut
 //    detection off, so GOP 1 is all IDR and GOP 8 one IDR and seven P-frames, as in ours.
@@ -26,9 +27,9 @@ namespace smlm_bench {
 /// An open x264 encoder for w × h grey frames; encode() appends one frame's Annex-B bytes.
 class X264Peer {
  public:
-  X264Peer(int width, int height, int qp, int gop) {
+  X264Peer(int width, int height, int qp, int gop, const char* preset = "ultrafast") {
     x264_param_t p;
-    x264_param_default_preset(&p, "ultrafast", "zerolatency");  // zerolatency: no frame delay
+    x264_param_default_preset(&p, preset, "zerolatency");  // zerolatency: no frame delay
     p.i_threads = 1;
     p.i_lookahead_threads = 1;
     p.b_sliced_threads = 0;
