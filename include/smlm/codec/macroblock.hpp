@@ -6,6 +6,9 @@
 // Intra16×16 macroblock, d_00 replaced by the block's dcY from the Hadamard path, §8.5.10) →
 // inverse_4x4 → add to the prediction with Clip1. A block without non-zero levels (and, in
 // Intra16×16, a zero dcY) is the prediction itself, which the transform would also give.
+// Intra4×4 blocks are reconstructed one by one (each predicts from the one before); Intra16×16
+// and inter macroblocks all sixteen blocks at once in lane layout (macroblock_lanes.hpp), whose
+// kernels compute the same integers as the per-block path.
 #pragma once
 
 #include <algorithm>
