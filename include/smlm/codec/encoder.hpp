@@ -202,24 +202,25 @@ class Encoder {
 
   /// The decimation of inter_decimation_score on the coded blocks of levels_.
   std::uint16_t decimate(std::uint16_t coded) noexcept {
-    std::array<std::uint16_t, 16>& masks = masks_;
-    const std::uint16_t large = scan_masks_lanes(levels_, masks);
+    const std::uint16_t large = scan_masks_lanes(levels_, masks_);  // by lane
     std::uint16_t kept = coded;
     int total = 0;
     for (int q = 0; q < 4; ++q) {
+      auto quadrant = static_cast<unsigned>(coded >> (4 * q)) & 0xFu;
+      if (quadrant == 0) continue;
       int score = 0;
-      for (int k = 4 * q; k < 4 * q + 4; ++k) {
-        const int lane = lane_of_block(k);
-        if ((coded >> k & 1) != 0)
-          score += (large >> lane & 1) != 0 ? 9 : inter_decimation_score_of_mask(masks[static_cast<std::size_t>(lane)]);
+      for (; quadrant != 0; quadrant &= quadrant - 1) {
+        const int lane = block_lanes[static_cast<std::size_t>(4 * q + std::countr_zero(quadrant))];
+        score += (large >> lane & 1) != 0 ? 9 : inter_decimation_score_of_mask(masks_[static_cast<std::size_t>(lane)]);
       }
       total += score;
       if (score < decimate_quadrant_below) kept = static_cast<std::uint16_t>(kept & ~(0xFu << (4 * q)));
     }
     if (total < decimate_macroblock_below) kept = 0;
-    for (int k = 0; k < 16; ++k)
-      if ((coded & ~kept) >> k & 1)
-        for (int p = 0; p < 16; ++p) levels_.at(p, lane_of_block(k)) = 0;
+    for (auto removed = static_cast<unsigned>(coded & ~kept); removed != 0; removed &= removed - 1) {
+      const int lane = block_lanes[static_cast<std::size_t>(std::countr_zero(removed))];
+      for (int p = 0; p < 16; ++p) levels_.at(p, lane) = 0;
+    }
     return kept;
   }
 

@@ -52,6 +52,12 @@ struct MacroblockLanes {
 
 /// Lane of the block with luma4x4BlkIdx `k`.
 constexpr int lane_of_block(int k) noexcept { return raster_index(block4x4_row[k], block4x4_column[k]); }
+/// lane_of_block as a table, for run-time indices.
+inline constexpr std::array<std::uint8_t, 16> block_lanes = [] {
+  std::array<std::uint8_t, 16> lanes{};
+  for (int k = 0; k < 16; ++k) lanes[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(lane_of_block(k));
+  return lanes;
+}();
 
 /// A mask over lanes (bit l) as a mask over luma4x4BlkIdx (bit k).
 constexpr std::uint16_t lane_mask_to_blocks(std::uint16_t lanes) noexcept {
