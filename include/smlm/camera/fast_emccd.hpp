@@ -243,7 +243,7 @@ struct FastEmccd : Emccd<T> {
     v3 = v1 * v1 * v1;
     const auto done = v1 > D(0);
     auto ok = done & (u < D(1) - D(0.0331) * x2 * x2);
-    const auto test = want & done & !ok;
+    const auto test = want & done & ~ok;
     if (xsimd::any(test)) {
       const D lv = simd::log_normal(xsimd::select(test, v3, D(1)));
       ok = ok | (test & (simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
@@ -308,16 +308,16 @@ struct FastEmccd : Emccd<T> {
     const D inv_us = D(1) / xsimd::select(zero, D(1), us);
     const D kd = (D(2) * p.a * inv_us + p.b) * uu + p.mean + D(0.43);
     const auto squeeze = (us >= D(0.07)) & (vv <= p.v_r);
-    const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
+    const auto reject = zero | ~((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
     const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
     const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
     const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
     D log_pmf = kf * p.log_mean - p.mean - lookup(smlm::detail::log_factorials.data(), kk);
-    const auto untabled = open & !squeeze & !reject & !tabled;
+    const auto untabled = open & ~squeeze & ~reject & ~tabled;
     if (xsimd::any(untabled))
       log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), p.mean), log_pmf);
     const auto pass = simd::log_normal(vv * p.alpha / (p.a * inv_us * inv_us + p.b)) <= log_pmf;
-    const auto accept = open & (squeeze | (!reject & pass));
+    const auto accept = open & (squeeze | (~reject & pass));
     n = xsimd::select(accept, kf, n);
     return accept;
   }
@@ -429,7 +429,7 @@ struct FastEmccd : Emccd<T> {
         fallback |= lane_bits(active) << o;
         nn = k;
       }
-      const auto big = !small;
+      const auto big = ~small;
       if (xsimd::any(big)) {
         const D mean = xsimd::select(big, lambda, D(100));
         if (!xsimd::all(mean == cache.mean)) {  // a flat background repeats the previous batch's means
@@ -441,7 +441,10 @@ struct FastEmccd : Emccd<T> {
           cache.log_mean = simd::log_normal(mean);
         }
         const auto accept = ptrs_trial(w[0], w[1], cache, big, nn);
-        if (const std::uint64_t open = lane_bits(big & !accept); open != 0) {
+        // Unconditional (an empty append writes spare room): the batch has an open lane 5 times
+        // in 6, a branch on it mispredicts often enough to cost more than the appends.
+        {
+          const std::uint64_t open = lane_bits(big & ~accept);
           append_lanes(cache.mean, open, k_mean.data() + listed);
           append_lanes(cache.b, open, k_b.data() + listed);
           append_lanes(cache.a, open, k_a.data() + listed);
@@ -457,36 +460,63 @@ struct FastEmccd : Emccd<T> {
       nn.store_aligned(n.data() + o);
     }
 
-    // (2) PTRS trials 2–4 of the open pixels, N at a time: trial 2 from (w2, w3), trials 3–4 from
-    // block k = 2 (computed only when a lane is still open). The last batch's spare lanes repeat
-    // the last pixel.
+    // (2) PTRS trial 2 of the open pixels, N at a time, from (w2, w3); the pixels it leaves open
+    // are packed again (in place: batch g is in registers before the list is rewritten up to it)
+    // for trials 3–4 from block k = 2, so those run on full batches too (1 pixel in 25 needs
+    // them). The last batch's spare lanes repeat the last pixel and are never relisted.
     for (std::size_t j = listed; j % N != 0; ++j) {
       k_mean[j] = k_mean[j - 1], k_b[j] = k_b[j - 1], k_a[j] = k_a[j - 1], k_vr[j] = k_vr[j - 1];
       k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1];
       k_w2[j] = k_w2[j - 1], k_w3[j] = k_w3[j - 1], k_at[j] = k_at[j - 1];
     }
+    // All N lanes: a spare lane computes what the pixel it repeats does, and a fixed trip count
+    // does not mispredict.
+    const auto scatter = [&](D nn, std::size_t g) {
+      alignas(64) std::array<double, N> got;
+      nn.store_aligned(got.data());
+      for (std::size_t j = 0; j < N; ++j) n[k_at[g + j]] = got[j];
+    };
+    std::size_t relisted = 0;
     for (std::size_t g = 0; g < listed; g += N) {
       const std::size_t m = std::min(N, listed - g);
       const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
                             D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
                             D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+      const U at = U::load_unaligned(k_at.data() + g);
+      D nn(0);
+      const auto accept = ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p,
+                                     D(0) == D(0), nn);
+      scatter(nn, g);
+      {  // unconditional, as in (1)
+        const std::uint64_t open = lane_bits(~accept) & ((std::uint64_t{1} << m) - 1);
+        append_lanes(p.mean, open, k_mean.data() + relisted);
+        append_lanes(p.b, open, k_b.data() + relisted);
+        append_lanes(p.a, open, k_a.data() + relisted);
+        append_lanes(p.v_r, open, k_vr.data() + relisted);
+        append_lanes(p.alpha, open, k_alpha.data() + relisted);
+        append_lanes(p.log_mean, open, k_log.data() + relisted);
+        append_lanes(at, open, k_at.data() + relisted);
+        relisted += static_cast<std::size_t>(std::popcount(open));
+      }
+    }
+    for (std::size_t j = relisted; j % N != 0; ++j) {
+      k_mean[j] = k_mean[j - 1], k_b[j] = k_b[j - 1], k_a[j] = k_a[j - 1], k_vr[j] = k_vr[j - 1];
+      k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1], k_at[j] = k_at[j - 1];
+    }
+    for (std::size_t g = 0; g < relisted; g += N) {
+      const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
+                            D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
+                            D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+      U lo, hi, x[4];
+      counters(U::load_unaligned(k_at.data() + g), lo, hi);
+      simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
       D nn(0);
       auto open = D(0) == D(0);
-      open = open & !ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p, open, nn);
-      if (xsimd::any(open)) {
-        U lo, hi, x[4];
-        counters(U::load_unaligned(k_at.data() + g), lo, hi);
-        simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
-        open = open & !ptrs_trial(x[0], x[1], p, open, nn);
-        if (xsimd::any(open)) open = open & !ptrs_trial(x[2], x[3], p, open, nn);
-      }
-      alignas(64) std::array<double, N> got;
-      nn.store_aligned(got.data());
+      open = open & ~ptrs_trial(x[0], x[1], p, open, nn);
+      if (xsimd::any(open)) open = open & ~ptrs_trial(x[2], x[3], p, open, nn);
+      scatter(nn, g);
       const std::uint64_t still = lane_bits(open);
-      for (std::size_t j = 0; j < m; ++j) {
-        n[k_at[g + j]] = got[j];
-        if ((still >> j) & 1) fallback |= std::uint64_t{1} << k_at[g + j];
-      }
+      for (std::size_t j = 0; j < N; ++j) fallback |= ((still >> j) & 1) << k_at[g + j];
     }
 
     // (3) The normals' central region per batch; (4) their tails, N at a time.
@@ -496,7 +526,8 @@ struct FastEmccd : Emccd<T> {
         xsimd::batch_bool<double> tail;
         const U w = U::load_aligned(words.data() + half + o);
         simd::normal7_centre(w, tail).store_aligned(z.data() + half + o);
-        if (const std::uint64_t m = lane_bits(tail); m != 0) {
+        {  // unconditional, as the PTRS appends (3 batches in 4 have a tail lane)
+          const std::uint64_t m = lane_bits(tail);
           append_lanes(w, m, t_word.data() + listed);
           append_lanes(lanes + U(half + o), m, t_at.data() + listed);
           listed += static_cast<std::size_t>(std::popcount(m));
@@ -504,10 +535,9 @@ struct FastEmccd : Emccd<T> {
       }
     for (std::size_t j = listed; j % N != 0; ++j) t_word[j] = t_word[j - 1], t_at[j] = t_at[j - 1];
     for (std::size_t g = 0; g < listed; g += N) {
-      const std::size_t m = std::min(N, listed - g);
       alignas(64) std::array<double, N> got;
       simd::normal7_tail(U::load_unaligned(t_word.data() + g)).store_aligned(got.data());
-      for (std::size_t j = 0; j < m; ++j) z[t_at[g + j]] = got[j];
+      for (std::size_t j = 0; j < N; ++j) z[t_at[g + j]] = got[j];  // spare lanes repeat the last
     }
 
     // (5) EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16;
@@ -525,8 +555,8 @@ struct FastEmccd : Emccd<T> {
         D v3;
         auto accept = gamma_trial(D::load_aligned(z.data() + o), simd::uniform24(U::load_aligned(v1.data() + o)), d, cc, many, v3);
         // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
-        auto bad = many & !accept.done;
-        auto retry = many & accept.done & !accept.ok;
+        auto bad = many & ~accept.done;
+        auto retry = many & accept.done & ~accept.ok;
         if (xsimd::any(retry)) {
           U lo, hi, gw[4];
           counters(lanes + U(o), lo, hi);
@@ -534,7 +564,7 @@ struct FastEmccd : Emccd<T> {
           D v3b;
           const auto second = gamma_trial(simd::normal7(gw[0]), simd::uniform24(gw[1]), d, cc, retry, v3b);
           v3 = xsimd::select(retry, v3b, v3);
-          bad = bad | (retry & !(second.done & second.ok));
+          bad = bad | (retry & ~(second.done & second.ok));
         }
         const D eg = D(c.g) * (d * v3);
         e = xsimd::select(one, e1, xsimd::select(many, eg, e));
