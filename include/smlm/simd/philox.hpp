@@ -75,18 +75,15 @@ inline void philox_lanes(xsimd::batch<std::uint64_t, A> c0, xsimd::batch<std::ui
 #endif
 
 /// The output stream of Philox4x32(seed, frame, purpose), word for word, with its blocks made
-/// several at a time by philox_lanes (philox_lanes_ref under SMLM_NO_SIMD): for serial loops
-/// that draw a few words per item from one stream (the simulator's blinking states, one per
-/// fluorophore and frame), where the scalar engine's one block at a time is a chain of 10
-/// dependent rounds. A bit_engine; tests/simd/philox_test.cpp compares it with Philox4x32.
+/// `blocks` at a time: for serial loops that draw a few words per item from one stream (the
+/// simulator's blinking states, one per fluorophore and frame), where the engine's one block at
+/// a time is a chain of 10 dependent rounds between draws; independent blocks side by side
+/// overlap (plain Philox4x32::block per block, so no vector code and no separate reference). A
+/// bit_engine; tests/simd/philox_test.cpp compares it with Philox4x32.
 class philox_stream {
  public:
   using result_type = std::uint32_t;
-#if !defined(SMLM_NO_SIMD)
-  static constexpr std::size_t blocks = xsimd::batch<std::uint64_t>::size;
-#else
-  static constexpr std::size_t blocks = 4;
-#endif
+  static constexpr std::size_t blocks = 8;
 
   philox_stream(std::uint64_t seed, std::uint32_t frame, rng_purpose purpose) noexcept
       : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
@@ -97,8 +94,7 @@ class philox_stream {
 
   result_type operator()() noexcept {
     if (used_ == 4 * blocks) refill();
-    const std::size_t t = used_++;
-    return words_[(t & 3) * blocks + (t >> 2)];  // word t mod 4 of block t / 4
+    return words_[used_++];
   }
   std::uint64_t next_u64() noexcept {
     const std::uint64_t hi = (*this)();
@@ -107,32 +103,11 @@ class philox_stream {
 
  private:
   void refill() noexcept {
-#if !defined(SMLM_NO_SIMD)
-    using U = xsimd::batch<std::uint64_t>;
-    alignas(64) std::array<std::uint64_t, blocks> lo{}, hi{};
     for (std::size_t j = 0; j < blocks; ++j) {
       const std::uint64_t b = next_ + j;
-      lo[j] = static_cast<std::uint32_t>(b);
-      hi[j] = b >> 32;
+      const auto w = Philox4x32::block({static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32), frame_, purpose_}, key_);
+      for (std::size_t k = 0; k < 4; ++k) words_[4 * j + k] = w[k];
     }
-    U w[4];
-    philox_lanes(U::load_aligned(lo.data()), U::load_aligned(hi.data()), frame_, purpose_, key_, w);
-    alignas(64) std::array<std::uint64_t, blocks> t{};
-    for (std::size_t k = 0; k < 4; ++k) {
-      w[k].store_aligned(t.data());
-      for (std::size_t j = 0; j < blocks; ++j) words_[k * blocks + j] = static_cast<std::uint32_t>(t[j]);
-    }
-#else
-    std::array<std::uint32_t, blocks> lo{}, hi{};
-    for (std::size_t j = 0; j < blocks; ++j) {
-      const std::uint64_t b = next_ + j;
-      lo[j] = static_cast<std::uint32_t>(b);
-      hi[j] = static_cast<std::uint32_t>(b >> 32);
-    }
-    std::uint32_t* const out[4] = {words_.data(), words_.data() + blocks, words_.data() + 2 * blocks,
-                                   words_.data() + 3 * blocks};
-    philox_lanes_ref(lo.data(), hi.data(), frame_, purpose_, key_, blocks, out);
-#endif
     next_ += blocks;
     used_ = 0;
   }
