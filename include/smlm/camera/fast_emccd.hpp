@@ -541,22 +541,60 @@ struct FastEmccd : Emccd<T> {
     }
 
     // (5) EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16;
-    // read noise; quantization.
-    for (std::size_t o = 0; o < count; o += N) {
-      const D nn = D::load_aligned(n.data() + o);
-      D e = nn;
-      if (c.amplify) {
-        const auto one = nn == D(1), many = nn >= D(2);
-        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+    // read noise; quantization. The first trial's logarithmic test (1 pixel in 10 needs it, but
+    // half the batches have one) runs on those pixels packed into full batches (5b) between the
+    // squeeze (5a) and the rest (5c): the same operations per pixel.
+    if (c.amplify) {
+      alignas(64) std::array<double, C> g_v3, g_cc, g_ok;
+      alignas(64) std::array<double, C + N> t_u, t_x2, t_d, t_v3;
+      alignas(64) std::array<std::uint64_t, C + N> t_px;
+      std::size_t tests = 0;
+      for (std::size_t o = 0; o < count; o += N) {  // (5a)
+        const D nn = D::load_aligned(n.data() + o);
+        const auto many = nn >= D(2);
         const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
         const auto tabled = nn < D(static_cast<double>(detail::gamma_c_table_size));
         D cc = lookup(detail::gamma_c_table().data(), xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, nn, D(0))));
         if (!xsimd::all(tabled)) cc = xsimd::select(tabled, cc, D(1) / xsimd::sqrt(D(9) * d));
-        D v3;
-        auto accept = gamma_trial(D::load_aligned(z.data() + o), simd::uniform24(U::load_aligned(v1.data() + o)), d, cc, many, v3);
+        const D x = D::load_aligned(z.data() + o), u = simd::uniform24(U::load_aligned(v1.data() + o));
+        const D v = D(1) + cc * x;
+        const D x2 = x * x;
+        const D v3 = v * v * v;
+        const auto ok = (v > D(0)) & (u < D(1) - D(0.0331) * x2 * x2);
+        const std::uint64_t test = lane_bits(many & (v > D(0)) & ~ok);
+        append_lanes(u, test, t_u.data() + tests);  // unconditional, as in (1)
+        append_lanes(x2, test, t_x2.data() + tests);
+        append_lanes(d, test, t_d.data() + tests);
+        append_lanes(v3, test, t_v3.data() + tests);
+        append_lanes(lanes + U(o), test, t_px.data() + tests);
+        tests += static_cast<std::size_t>(std::popcount(test));
+        v3.store_aligned(g_v3.data() + o);
+        cc.store_aligned(g_cc.data() + o);
+        xsimd::select(ok, D(1), D(0)).store_aligned(g_ok.data() + o);
+      }
+      for (std::size_t j = tests; j % N != 0; ++j)
+        t_u[j] = t_u[j - 1], t_x2[j] = t_x2[j - 1], t_d[j] = t_d[j - 1], t_v3[j] = t_v3[j - 1], t_px[j] = t_px[j - 1];
+      for (std::size_t g = 0; g < tests; g += N) {  // (5b), gamma_trial's test
+        const D u = D::load_unaligned(t_u.data() + g), x2 = D::load_unaligned(t_x2.data() + g);
+        const D d = D::load_unaligned(t_d.data() + g), v3 = D::load_unaligned(t_v3.data() + g);
+        const D lv = simd::log_normal(v3);
+        const D pass = xsimd::select(simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv), D(1), D(0));
+        alignas(64) std::array<double, N> got;
+        pass.store_aligned(got.data());
+        for (std::size_t j = 0; j < N; ++j) g_ok[t_px[g + j]] = got[j];  // spare lanes repeat the last
+      }
+      for (std::size_t o = 0; o < count; o += N) {  // (5c)
+        const D nn = D::load_aligned(n.data() + o);
+        const auto one = nn == D(1), many = nn >= D(2);
+        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+        const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
+        const D cc = D::load_aligned(g_cc.data() + o);
+        D v3 = D::load_aligned(g_v3.data() + o);
+        const auto done = D(1) + cc * D::load_aligned(z.data() + o) > D(0);
+        const auto ok = D::load_aligned(g_ok.data() + o) != D(0);
         // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
-        auto bad = many & ~accept.done;
-        auto retry = many & accept.done & ~accept.ok;
+        auto bad = many & ~done;
+        const auto retry = many & done & ~ok;
         if (xsimd::any(retry)) {
           U lo, hi, gw[4];
           counters(lanes + U(o), lo, hi);
@@ -567,13 +605,18 @@ struct FastEmccd : Emccd<T> {
           bad = bad | (retry & ~(second.done & second.ok));
         }
         const D eg = D(c.g) * (d * v3);
-        e = xsimd::select(one, e1, xsimd::select(many, eg, e));
+        D e = xsimd::select(one, e1, xsimd::select(many, eg, nn));
         fallback |= lane_bits(bad) << o;
+        e = e + D(c.sigma) * D::load_aligned(z.data() + C + o);
+        const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
+        xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0)).store_aligned(out.data() + o);
       }
-      e = e + D(c.sigma) * D::load_aligned(z.data() + C + o);
-      const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
-      const D q = xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0));
-      q.store_aligned(out.data() + o);
+    } else {
+      for (std::size_t o = 0; o < count; o += N) {
+        const D e = D::load_aligned(n.data() + o) + D(c.sigma) * D::load_aligned(z.data() + C + o);
+        const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
+        xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0)).store_aligned(out.data() + o);
+      }
     }
 
     // (6) The fallbacks.
