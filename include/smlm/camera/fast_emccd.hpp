@@ -400,6 +400,19 @@ struct FastEmccd : Emccd<T> {
     alignas(64) std::array<std::uint64_t, 2 * C + N> t_word, t_at;
     std::size_t listed = 0;
     std::uint64_t fallback = 0;
+    const auto append_constants = [&](const ptrs_lanes<D>& p, std::uint64_t m, std::size_t at) {
+      append_lanes(p.mean, m, k_mean.data() + at);
+      append_lanes(p.b, m, k_b.data() + at);
+      append_lanes(p.a, m, k_a.data() + at);
+      append_lanes(p.v_r, m, k_vr.data() + at);
+      append_lanes(p.alpha, m, k_alpha.data() + at);
+      append_lanes(p.log_mean, m, k_log.data() + at);
+    };
+    const auto load_constants = [&](std::size_t g) {
+      return ptrs_lanes<D>{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
+                           D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
+                           D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+    };
 
     // (1) Philox, the inversion below 12 (its exp skipped when no lane is below), PTRS's first trial.
     for (std::size_t o = 0; o < count; o += N) {
@@ -445,12 +458,7 @@ struct FastEmccd : Emccd<T> {
         // in 6, a branch on it mispredicts often enough to cost more than the appends.
         {
           const std::uint64_t open = lane_bits(big & ~accept);
-          append_lanes(cache.mean, open, k_mean.data() + listed);
-          append_lanes(cache.b, open, k_b.data() + listed);
-          append_lanes(cache.a, open, k_a.data() + listed);
-          append_lanes(cache.v_r, open, k_vr.data() + listed);
-          append_lanes(cache.alpha, open, k_alpha.data() + listed);
-          append_lanes(cache.log_mean, open, k_log.data() + listed);
+          append_constants(cache, open, listed);
           append_lanes(w[2], open, k_w2.data() + listed);
           append_lanes(w[3], open, k_w3.data() + listed);
           append_lanes(at, open, k_at.data() + listed);
@@ -479,9 +487,7 @@ struct FastEmccd : Emccd<T> {
     std::size_t relisted = 0;
     for (std::size_t g = 0; g < listed; g += N) {
       const std::size_t m = std::min(N, listed - g);
-      const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
-                            D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
-                            D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+      const ptrs_lanes<D> p = load_constants(g);
       const U at = U::load_unaligned(k_at.data() + g);
       D nn(0);
       const auto accept = ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p,
@@ -489,12 +495,7 @@ struct FastEmccd : Emccd<T> {
       scatter(nn, g);
       {  // unconditional, as in (1)
         const std::uint64_t open = lane_bits(~accept) & ((std::uint64_t{1} << m) - 1);
-        append_lanes(p.mean, open, k_mean.data() + relisted);
-        append_lanes(p.b, open, k_b.data() + relisted);
-        append_lanes(p.a, open, k_a.data() + relisted);
-        append_lanes(p.v_r, open, k_vr.data() + relisted);
-        append_lanes(p.alpha, open, k_alpha.data() + relisted);
-        append_lanes(p.log_mean, open, k_log.data() + relisted);
+        append_constants(p, open, relisted);
         append_lanes(at, open, k_at.data() + relisted);
         relisted += static_cast<std::size_t>(std::popcount(open));
       }
@@ -504,9 +505,7 @@ struct FastEmccd : Emccd<T> {
       k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1], k_at[j] = k_at[j - 1];
     }
     for (std::size_t g = 0; g < relisted; g += N) {
-      const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
-                            D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
-                            D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+      const ptrs_lanes<D> p = load_constants(g);
       U lo, hi, x[4];
       counters(U::load_unaligned(k_at.data() + g), lo, hi);
       simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
