@@ -33,8 +33,10 @@
 // (the second from block k = 2^16, when a lane needs it) and the normal in xsimd lanes; a pixel
 // whose draw needs anything else (a fifth PTRS trial, a third gamma trial or a gamma trial with
 // v ≤ 0, an inversion redraw) is redone by record_ref's pixel function. The rare branches (PTRS's
-// second to fourth trials, the normals' tails) are computed on those pixels of a 64-pixel chunk
-// packed into full batches rather than on every batch where some lane needs them (record_chunk).
+// second trial, its third and fourth, the normals' tails, Marsaglia–Tsang's first logarithmic
+// test) are computed on those pixels of a 64-pixel chunk packed into full batches rather than on
+// every batch where some lane needs them, with no branch on whether a batch has one
+// (record_chunk).
 // Both give the same frame up to the last ulp of xsimd's log/log1p/exp against std's
 // (tests/camera/fast_emccd_test.cpp counts the pixels that differ).
 // Under SMLM_NO_SIMD record is record_ref.
@@ -324,11 +326,14 @@ struct FastEmccd : Emccd<T> {
 
   /// A row is recorded in chunks of up to chunk_vectors batches. Per chunk: (1) per batch Philox,
   /// the inversion or PTRS's first trial; (2) the pixels PTRS left open, packed into full batches,
-  /// trials 2–4; (3) per batch the central normals, (4) the tail normals packed; (5) per batch the
-  /// EM register, read noise and quantization; (6) record_ref's pixel function for the fallbacks.
-  /// Packing computes the rare branches (a second PTRS trial for 1 pixel in 5, a normal tail for
-  /// 3 in 20) once per full batch instead of once per batch that has one: the same operations per
-  /// pixel, so the same frame.
+  /// trial 2, and those it leaves open packed again, trials 3–4; (3) per batch the central
+  /// normals, (4) the tail normals packed; (5a) per batch Marsaglia–Tsang's squeeze, (5b) its
+  /// logarithmic test packed, (5c) per batch the rest of the register, read noise and
+  /// quantization; (6) record_ref's pixel function for the fallbacks. Packing computes the rare
+  /// branches (a second PTRS trial for 1 pixel in 5, a normal tail for 3 in 20, the gamma test
+  /// for 1 in 10) once per full batch instead of once per batch that has one: the same operations
+  /// per pixel, so the same frame. Appends and scatters do not branch on the data (those
+  /// branches mispredicted more than the work they skipped).
   static constexpr std::size_t chunk_vectors = 8;
 
   static void record_row(const detail::EmccdPixelParams& c, const ConstImageView<T>& photons,
