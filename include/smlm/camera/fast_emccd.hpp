@@ -33,8 +33,10 @@
 // (the second from block k = 2^16, when a lane needs it) and the normal in xsimd lanes; a pixel
 // whose draw needs anything else (a fifth PTRS trial, a third gamma trial or a gamma trial with
 // v ≤ 0, an inversion redraw) is redone by record_ref's pixel function. The rare branches (PTRS's
-// second to fourth trials, the normals' tails) are computed on those pixels of a 64-pixel chunk
-// packed into full batches rather than on every batch where some lane needs them (record_chunk).
+// second trial, its third and fourth, the normals' tails, Marsaglia–Tsang's first logarithmic
+// test) are computed on those pixels of a 64-pixel chunk packed into full batches rather than on
+// every batch where some lane needs them, with no branch on whether a batch has one
+// (record_chunk).
 // Both give the same frame up to the last ulp of xsimd's log/log1p/exp against std's
 // (tests/camera/fast_emccd_test.cpp counts the pixels that differ).
 // Under SMLM_NO_SIMD record is record_ref.
@@ -243,7 +245,7 @@ struct FastEmccd : Emccd<T> {
     v3 = v1 * v1 * v1;
     const auto done = v1 > D(0);
     auto ok = done & (u < D(1) - D(0.0331) * x2 * x2);
-    const auto test = want & done & !ok;
+    const auto test = want & done & ~ok;
     if (xsimd::any(test)) {
       const D lv = simd::log_normal(xsimd::select(test, v3, D(1)));
       ok = ok | (test & (simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv)));
@@ -308,27 +310,30 @@ struct FastEmccd : Emccd<T> {
     const D inv_us = D(1) / xsimd::select(zero, D(1), us);
     const D kd = (D(2) * p.a * inv_us + p.b) * uu + p.mean + D(0.43);
     const auto squeeze = (us >= D(0.07)) & (vv <= p.v_r);
-    const auto reject = zero | !((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
+    const auto reject = zero | ~((kd >= D(0)) & (kd < D(0x1.0p62))) | ((us < D(0.013)) & (vv > us));
     const D kf = xsimd::floor(xsimd::select(reject, D(0), kd));
     const auto tabled = kf < D(static_cast<double>(smlm::detail::log_factorials.size()));
     const auto kk = xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, kf, D(0)));
     D log_pmf = kf * p.log_mean - p.mean - lookup(smlm::detail::log_factorials.data(), kk);
-    const auto untabled = open & !squeeze & !reject & !tabled;
+    const auto untabled = open & ~squeeze & ~reject & ~tabled;
     if (xsimd::any(untabled))
       log_pmf = xsimd::select(untabled, log_pmf_lanes(xsimd::select(untabled, kf, D(256)), p.mean), log_pmf);
     const auto pass = simd::log_normal(vv * p.alpha / (p.a * inv_us * inv_us + p.b)) <= log_pmf;
-    const auto accept = open & (squeeze | (!reject & pass));
+    const auto accept = open & (squeeze | (~reject & pass));
     n = xsimd::select(accept, kf, n);
     return accept;
   }
 
   /// A row is recorded in chunks of up to chunk_vectors batches. Per chunk: (1) per batch Philox,
   /// the inversion or PTRS's first trial; (2) the pixels PTRS left open, packed into full batches,
-  /// trials 2–4; (3) per batch the central normals, (4) the tail normals packed; (5) per batch the
-  /// EM register, read noise and quantization; (6) record_ref's pixel function for the fallbacks.
-  /// Packing computes the rare branches (a second PTRS trial for 1 pixel in 5, a normal tail for
-  /// 3 in 20) once per full batch instead of once per batch that has one: the same operations per
-  /// pixel, so the same frame.
+  /// trial 2, and those it leaves open packed again, trials 3–4; (3) per batch the central
+  /// normals, (4) the tail normals packed; (5a) per batch Marsaglia–Tsang's squeeze, (5b) its
+  /// logarithmic test packed, (5c) per batch the rest of the register, read noise and
+  /// quantization; (6) record_ref's pixel function for the fallbacks. Packing computes the rare
+  /// branches (a second PTRS trial for 1 pixel in 5, a normal tail for 3 in 20, the gamma test
+  /// for 1 in 10) once per full batch instead of once per batch that has one: the same operations
+  /// per pixel, so the same frame. Appends and scatters do not branch on the data (those
+  /// branches mispredicted more than the work they skipped).
   static constexpr std::size_t chunk_vectors = 8;
 
   static void record_row(const detail::EmccdPixelParams& c, const ConstImageView<T>& photons,
@@ -400,6 +405,19 @@ struct FastEmccd : Emccd<T> {
     alignas(64) std::array<std::uint64_t, 2 * C + N> t_word, t_at;
     std::size_t listed = 0;
     std::uint64_t fallback = 0;
+    const auto append_constants = [&](const ptrs_lanes<D>& p, std::uint64_t m, std::size_t at) {
+      append_lanes(p.mean, m, k_mean.data() + at);
+      append_lanes(p.b, m, k_b.data() + at);
+      append_lanes(p.a, m, k_a.data() + at);
+      append_lanes(p.v_r, m, k_vr.data() + at);
+      append_lanes(p.alpha, m, k_alpha.data() + at);
+      append_lanes(p.log_mean, m, k_log.data() + at);
+    };
+    const auto load_constants = [&](std::size_t g) {
+      return ptrs_lanes<D>{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
+                           D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
+                           D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
+    };
 
     // (1) Philox, the inversion below 12 (its exp skipped when no lane is below), PTRS's first trial.
     for (std::size_t o = 0; o < count; o += N) {
@@ -429,7 +447,7 @@ struct FastEmccd : Emccd<T> {
         fallback |= lane_bits(active) << o;
         nn = k;
       }
-      const auto big = !small;
+      const auto big = ~small;
       if (xsimd::any(big)) {
         const D mean = xsimd::select(big, lambda, D(100));
         if (!xsimd::all(mean == cache.mean)) {  // a flat background repeats the previous batch's means
@@ -441,13 +459,11 @@ struct FastEmccd : Emccd<T> {
           cache.log_mean = simd::log_normal(mean);
         }
         const auto accept = ptrs_trial(w[0], w[1], cache, big, nn);
-        if (const std::uint64_t open = lane_bits(big & !accept); open != 0) {
-          append_lanes(cache.mean, open, k_mean.data() + listed);
-          append_lanes(cache.b, open, k_b.data() + listed);
-          append_lanes(cache.a, open, k_a.data() + listed);
-          append_lanes(cache.v_r, open, k_vr.data() + listed);
-          append_lanes(cache.alpha, open, k_alpha.data() + listed);
-          append_lanes(cache.log_mean, open, k_log.data() + listed);
+        // Unconditional (an empty append writes spare room): the batch has an open lane 5 times
+        // in 6, a branch on it mispredicts often enough to cost more than the appends.
+        {
+          const std::uint64_t open = lane_bits(big & ~accept);
+          append_constants(cache, open, listed);
           append_lanes(w[2], open, k_w2.data() + listed);
           append_lanes(w[3], open, k_w3.data() + listed);
           append_lanes(at, open, k_at.data() + listed);
@@ -457,36 +473,54 @@ struct FastEmccd : Emccd<T> {
       nn.store_aligned(n.data() + o);
     }
 
-    // (2) PTRS trials 2–4 of the open pixels, N at a time: trial 2 from (w2, w3), trials 3–4 from
-    // block k = 2 (computed only when a lane is still open). The last batch's spare lanes repeat
-    // the last pixel.
+    // (2) PTRS trial 2 of the open pixels, N at a time, from (w2, w3); the pixels it leaves open
+    // are packed again (in place: batch g is in registers before the list is rewritten up to it)
+    // for trials 3–4 from block k = 2, so those run on full batches too (1 pixel in 25 needs
+    // them). The last batch's spare lanes repeat the last pixel and are never relisted.
     for (std::size_t j = listed; j % N != 0; ++j) {
       k_mean[j] = k_mean[j - 1], k_b[j] = k_b[j - 1], k_a[j] = k_a[j - 1], k_vr[j] = k_vr[j - 1];
       k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1];
       k_w2[j] = k_w2[j - 1], k_w3[j] = k_w3[j - 1], k_at[j] = k_at[j - 1];
     }
-    for (std::size_t g = 0; g < listed; g += N) {
-      const std::size_t m = std::min(N, listed - g);
-      const ptrs_lanes<D> p{D::load_unaligned(k_mean.data() + g), D::load_unaligned(k_b.data() + g),
-                            D::load_unaligned(k_a.data() + g),    D::load_unaligned(k_vr.data() + g),
-                            D::load_unaligned(k_alpha.data() + g), D::load_unaligned(k_log.data() + g)};
-      D nn(0);
-      auto open = D(0) == D(0);
-      open = open & !ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p, open, nn);
-      if (xsimd::any(open)) {
-        U lo, hi, x[4];
-        counters(U::load_unaligned(k_at.data() + g), lo, hi);
-        simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
-        open = open & !ptrs_trial(x[0], x[1], p, open, nn);
-        if (xsimd::any(open)) open = open & !ptrs_trial(x[2], x[3], p, open, nn);
-      }
+    // All N lanes: a spare lane computes what the pixel it repeats does, and a fixed trip count
+    // does not mispredict.
+    const auto scatter = [&](D nn, std::size_t g) {
       alignas(64) std::array<double, N> got;
       nn.store_aligned(got.data());
-      const std::uint64_t still = lane_bits(open);
-      for (std::size_t j = 0; j < m; ++j) {
-        n[k_at[g + j]] = got[j];
-        if ((still >> j) & 1) fallback |= std::uint64_t{1} << k_at[g + j];
+      for (std::size_t j = 0; j < N; ++j) n[k_at[g + j]] = got[j];
+    };
+    std::size_t relisted = 0;
+    for (std::size_t g = 0; g < listed; g += N) {
+      const std::size_t m = std::min(N, listed - g);
+      const ptrs_lanes<D> p = load_constants(g);
+      const U at = U::load_unaligned(k_at.data() + g);
+      D nn(0);
+      const auto accept = ptrs_trial(U::load_unaligned(k_w2.data() + g), U::load_unaligned(k_w3.data() + g), p,
+                                     D(0) == D(0), nn);
+      scatter(nn, g);
+      {  // unconditional, as in (1)
+        const std::uint64_t open = lane_bits(~accept) & ((std::uint64_t{1} << m) - 1);
+        append_constants(p, open, relisted);
+        append_lanes(at, open, k_at.data() + relisted);
+        relisted += static_cast<std::size_t>(std::popcount(open));
       }
+    }
+    for (std::size_t j = relisted; j % N != 0; ++j) {
+      k_mean[j] = k_mean[j - 1], k_b[j] = k_b[j - 1], k_a[j] = k_a[j - 1], k_vr[j] = k_vr[j - 1];
+      k_alpha[j] = k_alpha[j - 1], k_log[j] = k_log[j - 1], k_at[j] = k_at[j - 1];
+    }
+    for (std::size_t g = 0; g < relisted; g += N) {
+      const ptrs_lanes<D> p = load_constants(g);
+      U lo, hi, x[4];
+      counters(U::load_unaligned(k_at.data() + g), lo, hi);
+      simd::philox_lanes(lo, (hi + U(2)) & low, s.frame, s.purpose, s.key, x);
+      D nn(0);
+      auto open = D(0) == D(0);
+      open = open & ~ptrs_trial(x[0], x[1], p, open, nn);
+      if (xsimd::any(open)) open = open & ~ptrs_trial(x[2], x[3], p, open, nn);
+      scatter(nn, g);
+      const std::uint64_t still = lane_bits(open);
+      for (std::size_t j = 0; j < N; ++j) fallback |= ((still >> j) & 1) << k_at[g + j];
     }
 
     // (3) The normals' central region per batch; (4) their tails, N at a time.
@@ -496,7 +530,8 @@ struct FastEmccd : Emccd<T> {
         xsimd::batch_bool<double> tail;
         const U w = U::load_aligned(words.data() + half + o);
         simd::normal7_centre(w, tail).store_aligned(z.data() + half + o);
-        if (const std::uint64_t m = lane_bits(tail); m != 0) {
+        {  // unconditional, as the PTRS appends (3 batches in 4 have a tail lane)
+          const std::uint64_t m = lane_bits(tail);
           append_lanes(w, m, t_word.data() + listed);
           append_lanes(lanes + U(half + o), m, t_at.data() + listed);
           listed += static_cast<std::size_t>(std::popcount(m));
@@ -504,29 +539,66 @@ struct FastEmccd : Emccd<T> {
       }
     for (std::size_t j = listed; j % N != 0; ++j) t_word[j] = t_word[j - 1], t_at[j] = t_at[j - 1];
     for (std::size_t g = 0; g < listed; g += N) {
-      const std::size_t m = std::min(N, listed - g);
       alignas(64) std::array<double, N> got;
       simd::normal7_tail(U::load_unaligned(t_word.data() + g)).store_aligned(got.data());
-      for (std::size_t j = 0; j < m; ++j) z[t_at[g + j]] = got[j];
+      for (std::size_t j = 0; j < N; ++j) z[t_at[g + j]] = got[j];  // spare lanes repeat the last
     }
 
     // (5) EM register: Marsaglia–Tsang's first trial from (w4, w5), the second from block 2^16;
-    // read noise; quantization.
-    for (std::size_t o = 0; o < count; o += N) {
-      const D nn = D::load_aligned(n.data() + o);
-      D e = nn;
-      if (c.amplify) {
-        const auto one = nn == D(1), many = nn >= D(2);
-        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+    // read noise; quantization. The first trial's logarithmic test (1 pixel in 10 needs it, but
+    // half the batches have one) runs on those pixels packed into full batches (5b) between the
+    // squeeze (5a) and the rest (5c): the same operations per pixel.
+    if (c.amplify) {
+      alignas(64) std::array<double, C> g_v3, g_cc, g_ok;
+      alignas(64) std::array<double, C + N> t_u, t_x2, t_d, t_v3;
+      alignas(64) std::array<std::uint64_t, C + N> t_px;
+      std::size_t tests = 0;
+      for (std::size_t o = 0; o < count; o += N) {  // (5a)
+        const D nn = D::load_aligned(n.data() + o);
+        const auto many = nn >= D(2);
         const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
         const auto tabled = nn < D(static_cast<double>(detail::gamma_c_table_size));
         D cc = lookup(detail::gamma_c_table().data(), xsimd::batch_cast<std::int64_t>(xsimd::select(tabled, nn, D(0))));
         if (!xsimd::all(tabled)) cc = xsimd::select(tabled, cc, D(1) / xsimd::sqrt(D(9) * d));
-        D v3;
-        auto accept = gamma_trial(D::load_aligned(z.data() + o), simd::uniform24(U::load_aligned(v1.data() + o)), d, cc, many, v3);
+        const D x = D::load_aligned(z.data() + o), u = simd::uniform24(U::load_aligned(v1.data() + o));
+        const D v = D(1) + cc * x;
+        const D x2 = x * x;
+        const D v3 = v * v * v;
+        const auto ok = (v > D(0)) & (u < D(1) - D(0.0331) * x2 * x2);
+        const std::uint64_t test = lane_bits(many & (v > D(0)) & ~ok);
+        append_lanes(u, test, t_u.data() + tests);  // unconditional, as in (1)
+        append_lanes(x2, test, t_x2.data() + tests);
+        append_lanes(d, test, t_d.data() + tests);
+        append_lanes(v3, test, t_v3.data() + tests);
+        append_lanes(lanes + U(o), test, t_px.data() + tests);
+        tests += static_cast<std::size_t>(std::popcount(test));
+        v3.store_aligned(g_v3.data() + o);
+        cc.store_aligned(g_cc.data() + o);
+        xsimd::select(ok, D(1), D(0)).store_aligned(g_ok.data() + o);
+      }
+      for (std::size_t j = tests; j % N != 0; ++j)
+        t_u[j] = t_u[j - 1], t_x2[j] = t_x2[j - 1], t_d[j] = t_d[j - 1], t_v3[j] = t_v3[j - 1], t_px[j] = t_px[j - 1];
+      for (std::size_t g = 0; g < tests; g += N) {  // (5b), gamma_trial's test
+        const D u = D::load_unaligned(t_u.data() + g), x2 = D::load_unaligned(t_x2.data() + g);
+        const D d = D::load_unaligned(t_d.data() + g), v3 = D::load_unaligned(t_v3.data() + g);
+        const D lv = simd::log_normal(v3);
+        const D pass = xsimd::select(simd::log_normal(u) < D(0.5) * x2 + d * (D(1) - v3 + lv), D(1), D(0));
+        alignas(64) std::array<double, N> got;
+        pass.store_aligned(got.data());
+        for (std::size_t j = 0; j < N; ++j) g_ok[t_px[g + j]] = got[j];  // spare lanes repeat the last
+      }
+      for (std::size_t o = 0; o < count; o += N) {  // (5c)
+        const D nn = D::load_aligned(n.data() + o);
+        const auto one = nn == D(1), many = nn >= D(2);
+        const D e1 = xsimd::any(one) ? D(c.g) * -simd::log_normal(simd::uniform_nonzero(U::load_aligned(words.data() + o))) : D(0);
+        const D d = xsimd::max(nn, D(2)) - D(1.0 / 3);
+        const D cc = D::load_aligned(g_cc.data() + o);
+        D v3 = D::load_aligned(g_v3.data() + o);
+        const auto done = D(1) + cc * D::load_aligned(z.data() + o) > D(0);
+        const auto ok = D::load_aligned(g_ok.data() + o) != D(0);
         // v > 0 failed (the scalar redraws the normal from the next word): the scalar path.
-        auto bad = many & !accept.done;
-        auto retry = many & accept.done & !accept.ok;
+        auto bad = many & ~done;
+        const auto retry = many & done & ~ok;
         if (xsimd::any(retry)) {
           U lo, hi, gw[4];
           counters(lanes + U(o), lo, hi);
@@ -534,16 +606,21 @@ struct FastEmccd : Emccd<T> {
           D v3b;
           const auto second = gamma_trial(simd::normal7(gw[0]), simd::uniform24(gw[1]), d, cc, retry, v3b);
           v3 = xsimd::select(retry, v3b, v3);
-          bad = bad | (retry & !(second.done & second.ok));
+          bad = bad | (retry & ~(second.done & second.ok));
         }
         const D eg = D(c.g) * (d * v3);
-        e = xsimd::select(one, e1, xsimd::select(many, eg, e));
+        D e = xsimd::select(one, e1, xsimd::select(many, eg, nn));
         fallback |= lane_bits(bad) << o;
+        e = e + D(c.sigma) * D::load_aligned(z.data() + C + o);
+        const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
+        xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0)).store_aligned(out.data() + o);
       }
-      e = e + D(c.sigma) * D::load_aligned(z.data() + C + o);
-      const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
-      const D q = xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0));
-      q.store_aligned(out.data() + o);
+    } else {
+      for (std::size_t o = 0; o < count; o += N) {
+        const D e = D::load_aligned(n.data() + o) + D(c.sigma) * D::load_aligned(z.data() + C + o);
+        const D r = xsimd::floor(D(c.base) + e * D(c.inv_k) + D(0.5));
+        xsimd::select(r > D(0), xsimd::min(r, D(c.full)), D(0)).store_aligned(out.data() + o);
+      }
     }
 
     // (6) The fallbacks.

@@ -38,6 +38,7 @@
 #include <smlm/core/distributions.hpp>
 #include <smlm/core/rng.hpp>
 #include <smlm/core/status.hpp>
+#include <smlm/simd/philox.hpp>
 
 namespace smlm::sim {
 
@@ -133,7 +134,7 @@ void advance_states(const Kinetics& kinetics, Rng& rng, std::span<fluorophore_st
 /// frames advance the previous frame's states (call in frame order).
 inline void step_frame(const Kinetics& kinetics, std::uint64_t seed, std::uint32_t frame,
                        std::span<fluorophore_state> states) noexcept {
-  Philox4x32 rng(seed, frame, rng_purpose::blinking);
+  simd::philox_stream rng(seed, frame, rng_purpose::blinking);  // Philox4x32's words, 8 blocks at a time
   if (frame == 0) {
     initialize_states(kinetics, rng, states);
   } else {

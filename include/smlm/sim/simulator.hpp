@@ -223,7 +223,7 @@ class Simulator {
         }
         const double dx = static_cast<double>(f) * config_.drift.x_nm_per_frame + walk_x;
         const double dy = static_cast<double>(f) * config_.drift.y_nm_per_frame + walk_y;
-        Philox4x32 photon_rng(config_.seed, f, rng_purpose::photons);
+        simd::philox_stream photon_rng(config_.seed, f, rng_purpose::photons);  // Philox4x32's words
         for (std::size_t i = 0; i < states.size(); ++i) {
           if (states[i] != fluorophore_state::on) continue;
           const Position& p = fluorophores_[i];

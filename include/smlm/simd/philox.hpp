@@ -8,6 +8,7 @@
 // multiplications.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <smlm/core/rng.hpp>
@@ -29,8 +30,8 @@ inline void philox_lanes_ref(const std::uint32_t* c0, const std::uint32_t* c1, s
 }
 
 #if !defined(SMLM_NO_SIMD)
-/// a·b for lanes holding 32-bit values: one vpmuludq (AVX-512 / AVX2) instead of a 64-bit
-/// multiply where the instruction set has it.
+/// The 64-bit product of the low 32-bit halves of a and b lane by lane (the upper halves are
+/// ignored): one vpmuludq (AVX-512 / AVX2) where the instruction set has it.
 template <class A>
 inline xsimd::batch<std::uint64_t, A> mul_32x32(xsimd::batch<std::uint64_t, A> a, xsimd::batch<std::uint64_t, A> b) noexcept {
 #if defined(__AVX512F__)
@@ -40,7 +41,8 @@ inline xsimd::batch<std::uint64_t, A> mul_32x32(xsimd::batch<std::uint64_t, A> a
   if constexpr (std::is_same_v<A, xsimd::avx2> || std::is_same_v<A, xsimd::fma3<xsimd::avx2>>)
     return xsimd::batch<std::uint64_t, A>(_mm256_mul_epu32(a, b));
 #endif
-  return a * b;
+  const xsimd::batch<std::uint64_t, A> low(0xFFFFFFFFull);
+  return (a & low) * (b & low);
 }
 
 /// The same for one batch of counters: lane j of c0, c1 holds a 32-bit counter word (upper half
@@ -57,19 +59,66 @@ inline void philox_lanes(xsimd::batch<std::uint64_t, A> c0, xsimd::batch<std::ui
       k0 += 0x9E3779B9u;
       k1 += 0xBB67AE85u;
     }
+    // mul_32x32 reads only the low halves of x0 and x2, and x1, x3 reach the products only
+    // through x0, x2: the upper halves may hold garbage until the final mask.
     const U p0 = mul_32x32(m0, x0), p1 = mul_32x32(m1, x2);
-    const U n0 = (p1 >> 32) ^ x1 ^ U(static_cast<std::uint64_t>(k0));
-    const U n2 = (p0 >> 32) ^ x3 ^ U(static_cast<std::uint64_t>(k1));
-    x0 = n0;
-    x1 = p1 & mask;
-    x2 = n2;
-    x3 = p0 & mask;
+    x0 = (p1 >> 32) ^ x1 ^ U(static_cast<std::uint64_t>(k0));
+    x1 = p1;
+    x2 = (p0 >> 32) ^ x3 ^ U(static_cast<std::uint64_t>(k1));
+    x3 = p0;
   }
-  out[0] = x0;
-  out[1] = x1;
-  out[2] = x2;
-  out[3] = x3;
+  out[0] = x0 & mask;
+  out[1] = x1 & mask;
+  out[2] = x2 & mask;
+  out[3] = x3 & mask;
 }
 #endif
+
+/// The output stream of Philox4x32(seed, frame, purpose), word for word, with its blocks made
+/// `blocks` at a time: for serial loops that draw a few words per item from one stream (the
+/// simulator's blinking states, one per fluorophore and frame), where the engine's one block at
+/// a time is a chain of 10 dependent rounds between draws; independent blocks side by side
+/// overlap (plain Philox4x32::block per block, so no vector code and no separate reference). A
+/// bit_engine; tests/simd/philox_test.cpp compares it with Philox4x32.
+class philox_stream {
+ public:
+  using result_type = std::uint32_t;
+  static constexpr std::size_t blocks = 8;
+
+  philox_stream(std::uint64_t seed, std::uint32_t frame, rng_purpose purpose) noexcept
+      : key_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)},
+        frame_(frame), purpose_(static_cast<std::uint32_t>(purpose)) {}
+
+  static constexpr result_type min() noexcept { return 0; }
+  static constexpr result_type max() noexcept { return 0xFFFFFFFFu; }
+
+  result_type operator()() noexcept {
+    if (used_ == 4 * blocks) refill();
+    return words_[used_++];
+  }
+  std::uint64_t next_u64() noexcept {
+    const std::uint64_t hi = (*this)();
+    return (hi << 32) | (*this)();
+  }
+
+ private:
+  void refill() noexcept {
+    for (std::size_t j = 0; j < blocks; ++j) {
+      const std::uint64_t b = next_ + j;
+      const auto w = Philox4x32::block({static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32), frame_, purpose_}, key_);
+      for (std::size_t k = 0; k < 4; ++k) words_[4 * j + k] = w[k];
+    }
+    next_ += blocks;
+    used_ = 0;
+  }
+
+  Philox4x32::key_type key_;
+  std::uint32_t frame_, purpose_;
+  std::uint64_t next_ = 0;  // index of the first block not yet made
+  std::array<std::uint32_t, 4 * blocks> words_{};
+  std::size_t used_ = 4 * blocks;
+};
+
+static_assert(bit_engine<philox_stream>);
 
 }  // namespace smlm::simd

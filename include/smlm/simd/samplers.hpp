@@ -64,7 +64,7 @@ inline double normal7_ref(std::uint32_t w) noexcept {
 #if !defined(SMLM_NO_SIMD)
 /// Lane-wise word (upper half zero) → double.
 template <class A>
-inline xsimd::batch<double, A> to_double(xsimd::batch<std::uint64_t, A> w) noexcept {
+[[gnu::always_inline]] inline xsimd::batch<double, A> to_double(xsimd::batch<std::uint64_t, A> w) noexcept {
   return xsimd::batch_cast<double>(xsimd::batch_cast<std::int64_t>(w));
 }
 
@@ -86,7 +86,7 @@ inline xsimd::batch<double, A> uniform_nonzero(xsimd::batch<std::uint64_t, A> w)
 /// arguments: the same operations, so the same value as xsimd::log there (tests/simd). The
 /// samplers' arguments (uniforms ≥ 2^-32 or 0, PTRS's ratio, v³ of Marsaglia–Tsang) are such.
 template <class A>
-inline xsimd::batch<double, A> log_normal(xsimd::batch<double, A> self) noexcept {
+[[gnu::always_inline]] inline xsimd::batch<double, A> log_normal(xsimd::batch<double, A> self) noexcept {
   using D = xsimd::batch<double, A>;
   using I = xsimd::batch<std::int64_t, A>;
   namespace xk = xsimd::kernel::detail;
