@@ -59,8 +59,8 @@ constexpr int mode_lambda(int qp) noexcept {
 /// ±1 levels of t[zeros between the level and the previous non-zero one, or the block start],
 /// t = (3, 2, 2, 1, 1, 1, 0, …): isolated late ±1s score nothing. The encoder drops an 8×8 quadrant
 /// whose four blocks score < 4 together, and the whole residual when its blocks score < 6.
+inline constexpr std::array<int, 16> decimation_run_score = {3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 constexpr int inter_decimation_score(std::span<const std::int16_t, 16> scanned) noexcept {
-  constexpr std::array<int, 16> t = {3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   int score = 0, zeros = 0;
   for (const std::int16_t level : scanned) {
     if (level == 0) {
@@ -68,7 +68,7 @@ constexpr int inter_decimation_score(std::span<const std::int16_t, 16> scanned) 
       continue;
     }
     if (level > 1 || level < -1) return 9;
-    score += t[static_cast<std::size_t>(zeros)];
+    score += decimation_run_score[static_cast<std::size_t>(zeros)];
     zeros = 0;
   }
   return score;
@@ -76,11 +76,10 @@ constexpr int inter_decimation_score(std::span<const std::int16_t, 16> scanned) 
 /// inter_decimation_score from the block's non-zero mask in scan order (bit k: level k ≠ 0), for
 /// a block whose levels are all within ±1.
 constexpr int inter_decimation_score_of_mask(std::uint32_t mask) noexcept {
-  constexpr std::array<int, 16> t = {3, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   int score = 0, next = 0;
   for (; mask != 0; mask &= mask - 1) {
     const int k = std::countr_zero(mask);
-    score += t[static_cast<std::size_t>(k - next)];
+    score += decimation_run_score[static_cast<std::size_t>(k - next)];
     next = k + 1;
   }
   return score;
@@ -192,17 +191,19 @@ class Encoder {
   /// Transforms and quantizes (inter dead zone) the residual of the macroblock against
   /// `prediction` into levels_; returns the coded-block mask by luma4x4BlkIdx.
   /// With Settings::decimate the blocks that inter_decimation_score drops are zeroed in levels_
-  /// and left out of the mask.
+  /// and left out of the mask. masks_ holds the scan masks of the kept blocks (for encode_inter).
   std::uint16_t inter_levels(const MacroblockLanes& prediction) noexcept {
     std::array<std::int16_t, 16> unused{};
     const std::uint16_t coded = lane_mask_to_blocks(
         forward_quantize_lanes(source_lanes_, prediction, qp_, quant_mode::inter, false, levels_, unused));
-    return settings_.decimate && coded != 0 ? decimate(coded) : coded;
+    if (coded == 0) return 0;
+    const std::uint16_t large = scan_masks_lanes(levels_, masks_);  // by lane
+    return settings_.decimate ? decimate(coded, large) : coded;
   }
 
-  /// The decimation of inter_decimation_score on the coded blocks of levels_.
-  std::uint16_t decimate(std::uint16_t coded) noexcept {
-    const std::uint16_t large = scan_masks_lanes(levels_, masks_);  // by lane
+  /// The decimation of inter_decimation_score on the coded blocks of levels_, given their scan
+  /// masks in masks_ and the lanes holding a level with |level| > 1.
+  std::uint16_t decimate(std::uint16_t coded, std::uint16_t large) noexcept {
     std::uint16_t kept = coded;
     int total = 0;
     for (int q = 0; q < 4; ++q) {
@@ -319,7 +320,8 @@ class Encoder {
   }
 
   /// Writes an inter (or, at zero motion without levels, skip) macroblock whose prediction is
-  /// inter_prediction_ and whose levels are levels_ (`coded` by luma4x4BlkIdx), and reconstructs it.
+  /// inter_prediction_ and whose levels are levels_ (`coded` by luma4x4BlkIdx, scan masks in masks_,
+  /// both from the last inter_levels), and reconstructs it.
   void encode_inter(bit_writer& w, int mb_x, int mb_y, int mv_x, int mv_y, std::uint16_t coded) {
     MacroblockInfo& mb = info(mb_x, mb_y);
     mb = MacroblockInfo{};
@@ -341,8 +343,7 @@ class Encoder {
     w.put_se(0);  // mb_qp_delta
     w.put_se(mv_x - pred_x);
     w.put_se(mv_y - pred_y);
-    scan_masks_lanes(levels_, masks_);
-    write_blocks(w, coded, [&](int k) {
+    write_blocks(w, coded, [&](int k) {  // masks_ from inter_levels
       const int lane = lane_of_block(k);
       write_run_level_masked(w, 16, masks_[static_cast<std::size_t>(lane)], [&](int s) {
         return static_cast<std::int16_t>(levels_.at(zigzag_4x4[static_cast<std::size_t>(s)], lane));
