@@ -316,7 +316,8 @@ TEST_CASE("gemm: the scratch-buffer Eigen product matches gemm_ref for every tra
     constexpr trans TA = decltype(ta)::value, TB = decltype(tb)::value;
     const std::ptrdiff_t lda = TA == trans::no ? k : m, ldb = TB == trans::no ? n : k;
     std::vector<float> c1(m * n, 0.5f), c2(m * n, 0.5f);
-    detail::gemm<TA, TB>(m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c1.data(), n, s);
+    detail::gemm<TA, TB>(m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c1.data(), n, s,
+                         detail::gemm_scratch_size<float>(m, n, k));
     detail::gemm_ref<TA, TB>(m, n, k, 0.75f, a.data(), lda, b.data(), ldb, c2.data(), n);
     for (std::ptrdiff_t i = 0; i < m * n; ++i) REQUIRE(c1[i] == doctest::Approx(c2[i]).epsilon(1e-5));
   };
@@ -324,4 +325,24 @@ TEST_CASE("gemm: the scratch-buffer Eigen product matches gemm_ref for every tra
   run(std::integral_constant<trans, trans::yes>{}, std::integral_constant<trans, trans::no>{});
   run(std::integral_constant<trans, trans::no>{}, std::integral_constant<trans, trans::yes>{});
   run(std::integral_constant<trans, trans::yes>{}, std::integral_constant<trans, trans::yes>{});
+}
+
+TEST_CASE("gemm: blocks shrink to the scratch it is given (Eigen's blocking is not monotonic in the sizes)") {
+  using detail::trans;
+  // Eigen gives (m, n, k) = (64, 552, 27) larger packing blocks than (64, 4096, 27): a scratch
+  // sized for the larger problem was overrun by the smaller one (found under ASan on AVX2).
+  const std::ptrdiff_t m = 64, n = 552, k = 27;
+  CHECK(detail::gemm_scratch_size<float>(m, n, k) > detail::gemm_scratch_size<float>(m, 4096, k));
+  auto a = random_tensor<float>({1, 1, 1, m * k}, 5, 1), b = random_tensor<float>({1, 1, 1, k * n}, 5, 2);
+  for (const std::size_t capacity : {detail::gemm_scratch_size<float>(m, 4096, k), std::size_t(2000), std::size_t(300)}) {
+    CAPTURE(capacity);
+    // Exactly `capacity` elements on the heap (aligned): an overrun is a heap overflow under ASan.
+    float* s = static_cast<float*>(::operator new(capacity * sizeof(float), std::align_val_t(64)));
+    CHECK(detail::gemm_footprint<float>(detail::gemm_blocking_within<float>(m, n, k, capacity)) <= capacity);
+    std::vector<float> c1(static_cast<std::size_t>(m * n), 0.0f), c2(c1);
+    detail::gemm<trans::no, trans::no>(m, n, k, 1.0f, a.data(), k, b.data(), n, c1.data(), n, s, capacity);
+    detail::gemm_ref<trans::no, trans::no>(m, n, k, 1.0f, a.data(), k, b.data(), n, c2.data(), n);
+    for (std::size_t i = 0; i < c1.size(); ++i) REQUIRE(c1[i] == doctest::Approx(c2[i]).epsilon(1e-5));
+    ::operator delete(s, std::align_val_t(64));
+  }
 }

@@ -7,12 +7,19 @@
 // the step's peak use, so from the second step of an unchanged computation on, a step runs
 // entirely inside one block and performs no heap allocation at all. Nothing placed in the arena
 // has its destructor run: only trivially destructible objects belong here.
+//
+// With SMLM_ARENA_CHECKED defined, every allocation is a heap block of exactly its size, freed
+// by reset(): AddressSanitizer then sees a kernel that writes past its buffer, which inside one
+// large block it cannot. The counts of heap_allocations() then follow the pieces, not blocks.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <new>
 #include <type_traits>
+#if defined(SMLM_ARENA_CHECKED)
+#include <vector>
+#endif
 
 #include <smlm/core/config.hpp>
 
@@ -32,6 +39,15 @@ class Arena {
 
   /// `bytes` of storage aligned to `alignment`; never null (aborts when the heap is exhausted).
   void* allocate(std::size_t bytes) noexcept {
+#if defined(SMLM_ARENA_CHECKED)
+    void* piece = ::operator new(bytes == 0 ? 1 : bytes, std::align_val_t(alignment), std::nothrow);
+    SMLM_ASSERT(piece != nullptr, "Arena: out of memory");
+    pieces_.push_back(piece);
+    ++heap_allocations_;
+    in_use_ += bytes;
+    if (in_use_ > peak_) peak_ = in_use_;
+    return piece;
+#endif
     bytes = round_up(bytes == 0 ? 1 : bytes);
     if (head_ == nullptr || head_->used + bytes > head_->size) {
       add_block(bytes > next_block_bytes() ? bytes : next_block_bytes());
@@ -59,6 +75,10 @@ class Arena {
 
   /// Drops every allocation. Keeps the memory: a single block of the peak size so far.
   void reset() noexcept {
+#if defined(SMLM_ARENA_CHECKED)
+    for (void* p : pieces_) ::operator delete(p, std::align_val_t(alignment));
+    pieces_.clear();
+#endif
     if (head_ != nullptr && head_->prev != nullptr) {
       const std::size_t want = peak_;
       release_all();
@@ -101,6 +121,10 @@ class Arena {
     head_ = ::new (mem) Block{head_, bytes, 0};
   }
   void release_all() noexcept {
+#if defined(SMLM_ARENA_CHECKED)
+    for (void* p : pieces_) ::operator delete(p, std::align_val_t(alignment));
+    pieces_.clear();
+#endif
     while (head_ != nullptr) {
       Block* prev = head_->prev;
       ::operator delete(static_cast<void*>(head_), std::align_val_t(alignment));
@@ -108,6 +132,9 @@ class Arena {
     }
   }
 
+#if defined(SMLM_ARENA_CHECKED)
+  std::vector<void*> pieces_;
+#endif
   Block* head_ = nullptr;
   std::size_t in_use_ = 0;
   std::size_t peak_ = 0;

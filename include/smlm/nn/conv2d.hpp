@@ -252,10 +252,12 @@ void for_each_tile(const ConvGeometry& g, T* scratch, F&& f, std::ptrdiff_t row_
   const std::ptrdiff_t tile = conv_tile_rows(g);
   constexpr std::size_t pad = 64 / sizeof(T);
   T* col = scratch;
-  T* gs = scratch + (static_cast<std::size_t>(g.depth() * tile * g.out_w) + pad - 1) / pad * pad;
+  const std::size_t col_size = (static_cast<std::size_t>(g.depth() * tile * g.out_w) + pad - 1) / pad * pad;
+  T* gs = scratch + col_size;
+  const std::size_t gs_size = conv_worker_scratch<T>(g) - col_size;
   for (std::ptrdiff_t r0 = row_begin; r0 < row_end; r0 += tile) {
     const std::ptrdiff_t rows = std::min(tile, row_end - r0);
-    f(r0, rows, rows * g.out_w, col, gs);
+    f(r0, rows, rows * g.out_w, col, gs, gs_size);
   }
 }
 }  // namespace detail
@@ -269,12 +271,13 @@ void conv_forward_rows(const ConvGeometry& g, const T* x, const T* w, T* y, T* s
   const std::ptrdiff_t k = g.depth(), plane = g.out_plane();
   if (g.pointwise()) {
     const std::ptrdiff_t c0 = row_begin * g.out_w, c1 = row_end * g.out_w;
-    detail::gemm<trans::no, trans::no>(g.out_c, c1 - c0, k, T(1), w, k, x + c0, plane, y + c0, plane, scratch);
+    detail::gemm<trans::no, trans::no>(g.out_c, c1 - c0, k, T(1), w, k, x + c0, plane, y + c0, plane, scratch,
+                                       conv_worker_scratch<T>(g));
     return;
   }
-  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs, std::size_t gs_size) {
     detail::im2col(g, x, r0, rows, col);
-    detail::gemm<trans::no, trans::no>(g.out_c, p, k, T(1), w, k, col, p, y + r0 * g.out_w, plane, gs);
+    detail::gemm<trans::no, trans::no>(g.out_c, p, k, T(1), w, k, col, p, y + r0 * g.out_w, plane, gs, gs_size);
   }, row_begin, row_end);
 }
 
@@ -290,12 +293,12 @@ void conv_backward_data_sample(const ConvGeometry& g, const T* dy, const T* w, T
   using detail::trans;
   const std::ptrdiff_t k = g.depth(), plane = g.out_plane();
   if (g.pointwise()) {
-    detail::gemm<trans::yes, trans::no>(k, plane, g.out_c, T(1), w, k, dy, plane, dx, plane, scratch);
+    detail::gemm<trans::yes, trans::no>(k, plane, g.out_c, T(1), w, k, dy, plane, dx, plane, scratch, conv_worker_scratch<T>(g));
     return;
   }
-  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs, std::size_t gs_size) {
     std::fill(col, col + k * p, T(0));
-    detail::gemm<trans::yes, trans::no>(k, p, g.out_c, T(1), w, k, dy + r0 * g.out_w, plane, col, p, gs);
+    detail::gemm<trans::yes, trans::no>(k, p, g.out_c, T(1), w, k, dy + r0 * g.out_w, plane, col, p, gs, gs_size);
     detail::col2im_add(g, col, r0, rows, dx);
   });
 }
@@ -306,12 +309,12 @@ void conv_backward_weight_sample(const ConvGeometry& g, const T* x, const T* dy,
   using detail::trans;
   const std::ptrdiff_t k = g.depth(), plane = g.out_plane();
   if (g.pointwise()) {
-    detail::gemm<trans::no, trans::yes>(g.out_c, k, plane, T(1), dy, plane, x, plane, dw, k, scratch);
+    detail::gemm<trans::no, trans::yes>(g.out_c, k, plane, T(1), dy, plane, x, plane, dw, k, scratch, conv_worker_scratch<T>(g));
     return;
   }
-  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs) {
+  detail::for_each_tile(g, scratch, [&](std::ptrdiff_t r0, std::ptrdiff_t rows, std::ptrdiff_t p, T* col, T* gs, std::size_t gs_size) {
     detail::im2col(g, x, r0, rows, col);
-    detail::gemm<trans::no, trans::yes>(g.out_c, k, p, T(1), dy + r0 * g.out_w, plane, col, p, dw, k, gs);
+    detail::gemm<trans::no, trans::yes>(g.out_c, k, p, T(1), dy + r0 * g.out_w, plane, col, p, dw, k, gs, gs_size);
   });
 }
 

@@ -45,23 +45,51 @@ GemmBlocking gemm_blocking(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k)
   return {kc, mc, nc};
 }
 
-/// Scratch elements gemm() needs for these sizes (plus alignment slack).
+/// Scratch elements the packing buffers of blocking b take (A's block rounded to 64 bytes, then
+/// B's, plus alignment slack).
 template <class T>
-std::size_t gemm_scratch_size(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k) noexcept {
-  const GemmBlocking b = gemm_blocking<T>(m, n, k);
+std::size_t gemm_footprint(const GemmBlocking& b) noexcept {
   constexpr std::size_t pad = 64 / sizeof(T);
   return (b.size_a() + pad - 1) / pad * pad + b.size_b() + pad;
 }
 
+/// Scratch elements gemm() prefers for these sizes: Eigen's cache blocking of the problem.
+/// Eigen's blocking is not monotonic in the sizes (a smaller n can get larger blocks), so gemm()
+/// also takes the size of the scratch it is given and shrinks its blocks to fit.
+template <class T>
+std::size_t gemm_scratch_size(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k) noexcept {
+  return gemm_footprint<T>(gemm_blocking<T>(m, n, k));
+}
+
+/// Eigen's blocking for (m, n, k), its blocks halved (mc first, then nc, then kc) until they fit
+/// `capacity` elements of scratch.
+template <class T>
+GemmBlocking gemm_blocking_within(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, std::size_t capacity) noexcept {
+  GemmBlocking b = gemm_blocking<T>(m, n, k);
+  while (gemm_footprint<T>(b) > capacity && (b.mc > 1 || b.nc > 1 || b.kc > 1)) {
+    if (b.mc > 8) {
+      b.mc /= 2;
+    } else if (b.nc > 4) {
+      b.nc /= 2;
+    } else if (b.kc > 1) {
+      b.kc /= 2;
+    } else {
+      b.mc = std::max<Eigen::Index>(1, b.mc / 2), b.nc = std::max<Eigen::Index>(1, b.nc / 2);
+    }
+  }
+  return b;
+}
+
 /// C (M×N, row-major, leading dimension ldc) += alpha · op(A) · op(B), where op(A) is M×K and
-/// op(B) is K×N; A and B are row-major with leading dimensions lda, ldb. scratch must hold
-/// gemm_scratch_size<T>(m, n, k) elements and be 64-byte aligned.
+/// op(B) is K×N; A and B are row-major with leading dimensions lda, ldb. scratch holds
+/// `scratch_size` elements, 64-byte aligned; gemm_scratch_size<T>(m, n, k) of them give Eigen's
+/// preferred blocking, fewer (at least 2·64 bytes' worth plus 2) give smaller blocks.
 template <trans TA, trans TB, class T>
 void gemm(std::ptrdiff_t m, std::ptrdiff_t n, std::ptrdiff_t k, T alpha, const T* a, std::ptrdiff_t lda,
-          const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, T* scratch) noexcept {
+          const T* b, std::ptrdiff_t ldb, T* c, std::ptrdiff_t ldc, T* scratch, std::size_t scratch_size) noexcept {
   if (m == 0 || n == 0 || k == 0) return;
   using namespace Eigen;
-  const GemmBlocking bl = gemm_blocking<T>(m, n, k);
+  const GemmBlocking bl = gemm_blocking_within<T>(m, n, k, scratch_size);
   constexpr std::size_t pad = 64 / sizeof(T);
   T* block_a = scratch;
   T* block_b = scratch + (bl.size_a() + pad - 1) / pad * pad;
