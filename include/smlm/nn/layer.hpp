@@ -7,6 +7,12 @@
 // and, optionally (detected with `requires`),
 //   void init(std::uint64_t seed, std::uint32_t& stream);      seeded initialisation; consumes
 //                                                              one stream per parameter tensor
+//   void for_each_buffer(F&& f);                               f(Tensor<scalar>&) for each state
+//                                                              tensor that is not trained but is
+//                                                              part of the model (batch-norm
+//                                                              running statistics)
+// nn::for_each_buffer(layer, f) visits a layer's buffers (none when it declares no hook); model
+// files save, load and count them beside the parameters, in visiting order.
 // A layer's training/inference behaviour follows tape.mode(). Sequential<L...> chains layers,
 // SkipConcat<L> is y = concat(x, L(x)) (a U-Net level's skip connection, tied to its level by
 // construction). Because composition is by type, a whole network is one type whose forward is
@@ -43,6 +49,8 @@ concept has_for_each_parameter_of = requires(L& l) {
 };
 template <class L>
 concept has_init = requires(L& l, std::uint32_t& stream) { l.init(std::uint64_t{}, stream); };
+template <class L>
+concept has_for_each_buffer = requires(L& l) { l.for_each_buffer([](Tensor<typename L::scalar>&) {}); };
 }  // namespace detail
 
 template <class L>
@@ -59,6 +67,12 @@ consteval bool check_layer() {
                   "nn::Layer: missing member `void for_each_parameter(F&&)` calling F with each Parameter<scalar>&");
   }
   return Layer<L>;
+}
+
+/// Calls f(Tensor<scalar>&) for each buffer of the layer (running statistics), in a fixed order.
+template <class L, class F>
+void for_each_buffer(L& layer, F&& f) {
+  if constexpr (detail::has_for_each_buffer<L>) layer.for_each_buffer(f);
 }
 
 /// Initialises a layer's parameters from (seed, stream, stream+1, ...) if it has any to initialise.
@@ -117,6 +131,59 @@ struct BatchNorm2d {
     f(gamma);
     f(beta);
   }
+  template <class F>
+  void for_each_buffer(F&& f) {
+    f(running_mean);
+    f(running_var);
+  }
+};
+
+/// Transposed convolution (PyTorch's ConvTranspose2d): weights [C_in, C_out, k, k], optional bias.
+template <class T = float>
+struct ConvTranspose2d {
+  using scalar = T;
+  Parameter<T> weight;
+  Parameter<T> bias;  ///< empty when built without bias
+  ConvTranspose2dOptions options;
+
+  ConvTranspose2d(std::ptrdiff_t in_channels, std::ptrdiff_t out_channels, std::ptrdiff_t k,
+                  ConvTranspose2dOptions opt = {}, bool with_bias = false)
+      : weight({in_channels, out_channels, k, k}), options(opt) {
+    if (with_bias) bias = Parameter<T>({1, out_channels, 1, 1});
+  }
+  Var<T> forward(Tape<T>& tape, const Var<T>& x) {
+    return conv_transpose2d(tape, x, tape.param(weight), bias.value.empty() ? Var<T>{} : tape.param(bias), options);
+  }
+  template <class F>
+  void for_each_parameter(F&& f) {
+    f(weight);
+    if (!bias.value.empty()) f(bias);
+  }
+  /// He-normal weights with PyTorch's fan-in of a transposed convolution (C_out·k²), zero bias.
+  void init(std::uint64_t seed, std::uint32_t& stream) {
+    he_normal(weight, seed, stream++);
+    fill(bias.value.view(), T(0));
+  }
+};
+
+/// Instance norm with a per-channel affine part (γ = 1, β = 0 initially); no running statistics.
+template <class T = float>
+struct InstanceNorm2d {
+  using scalar = T;
+  Parameter<T> gamma, beta;
+  double eps = 1e-5;
+
+  explicit InstanceNorm2d(std::ptrdiff_t channels) : gamma({1, channels, 1, 1}), beta({1, channels, 1, 1}) {
+    fill(gamma.value.view(), T(1));
+  }
+  Var<T> forward(Tape<T>& tape, const Var<T>& x) {
+    return instance_norm(tape, x, tape.param(gamma), tape.param(beta), eps);
+  }
+  template <class F>
+  void for_each_parameter(F&& f) {
+    f(gamma);
+    f(beta);
+  }
 };
 
 // --- stateless layers ---------------------------------------------------------------------
@@ -132,6 +199,25 @@ struct Act {
 };
 template <class T = float>
 struct Relu : Act<T> {};
+
+/// y = x (a placeholder where a configuration asks for nothing, e.g. no normalization).
+template <class T = float>
+struct Identity {
+  using scalar = T;
+  Var<T> forward(Tape<T>&, const Var<T>& x) { return x; }
+  template <class F>
+  void for_each_parameter(F&&) {}
+};
+
+/// [N, C·r², H, W] → [N, C, H·r, W·r] (sub-pixel convolution's rearrangement).
+template <class T = float>
+struct PixelShuffle {
+  using scalar = T;
+  std::ptrdiff_t factor = 2;
+  Var<T> forward(Tape<T>& tape, const Var<T>& x) { return pixel_shuffle(tape, x, factor); }
+  template <class F>
+  void for_each_parameter(F&&) {}
+};
 
 template <class T = float>
 struct MaxPool2 {
@@ -194,6 +280,10 @@ struct Sequential {
   void for_each_parameter(F&& f) {
     std::apply([&](auto&... l) { (l.for_each_parameter(f), ...); }, layers);
   }
+  template <class F>
+  void for_each_buffer(F&& f) {
+    std::apply([&](auto&... l) { (nn::for_each_buffer(l, f), ...); }, layers);
+  }
   void init(std::uint64_t seed, std::uint32_t& stream) {
     std::apply([&](auto&... l) { (init_layer(l, seed, stream), ...); }, layers);
   }
@@ -209,6 +299,8 @@ struct SkipConcat {
   Var<scalar> forward(Tape<scalar>& tape, const Var<scalar>& x) { return concat(tape, x, inner.forward(tape, x)); }
   template <class F>
   void for_each_parameter(F&& f) { inner.for_each_parameter(f); }
+  template <class F>
+  void for_each_buffer(F&& f) { nn::for_each_buffer(inner, f); }
   void init(std::uint64_t seed, std::uint32_t& stream) { init_layer(inner, seed, stream); }
 };
 
@@ -253,6 +345,8 @@ struct ConvBnAct {
     conv.for_each_parameter(f);
     bn.for_each_parameter(f);
   }
+  template <class F>
+  void for_each_buffer(F&& f) { bn.for_each_buffer(f); }
   void init(std::uint64_t seed, std::uint32_t& stream) { conv.init(seed, stream); }
 };
 
