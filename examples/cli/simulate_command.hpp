@@ -29,7 +29,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <smlm/codec/encoder.hpp>
 #include <smlm/codec/settings.hpp>
 
 #include <smlm/camera/cmos_phone.hpp>
@@ -42,6 +41,7 @@
 #include <smlm/io/tiff_writer.hpp>
 #include <smlm/psf/gaussian.hpp>
 #include <smlm/psf/integrated_gaussian.hpp>
+#include <smlm/sim/codec_stage.hpp>
 #include <smlm/sim/simulator.hpp>
 
 #include "cli_common.hpp"
@@ -195,17 +195,16 @@ struct ScmosMaps {
   }
 };
 
-/// The camera-count → 8-bit video mapping of --quality (see the header comment).
+/// The camera-count → 8-bit video mapping of --quality (see the header comment): the rule of
+/// sim::video_conversion_for, with --video-offset / --video-gain overriding its ends.
 template <class Camera>
 codec::VideoConversion video_conversion(const SimulateOptions& o, const Camera& camera, bool already_video) {
   if (already_video && std::isnan(o.video_offset) && std::isnan(o.video_gain)) return {};
-  const double dark = camera.mean_adu(0.0);
-  const double low = std::isnan(o.video_offset) ? std::max(0.0, dark - 3 * std::sqrt(camera.variance_adu(0.0))) : o.video_offset;
+  const double low = std::isnan(o.video_offset) ? sim::video_black_adu(camera) : o.video_offset;
   if (!std::isnan(o.video_gain)) return {low, o.video_gain};
   const sim::PhotonDistribution photons = parse_photons(o.photons);
   const double sigma_px = o.sigma_nm / o.pixel_nm;
-  const double peak_photons = o.background + photons.b / (2 * 3.14159265358979323846 * sigma_px * sigma_px);
-  return codec::VideoConversion::spanning(low, std::max(camera.mean_adu(peak_photons), low + 1));
+  return codec::VideoConversion::spanning(low, std::max(sim::spot_peak_adu(camera, o.background, photons.b, sigma_px), low + 1));
 }
 
 template <class Psf, class Camera>
@@ -227,23 +226,11 @@ void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& came
     codec::Settings settings;
     settings.quality = static_cast<int>(o.quality);
     settings.gop = o.gop;
-    auto encoder = unwrap(codec::Encoder::create(settings, static_cast<int>(o.size), static_cast<int>(o.size),
-                                                 static_cast<std::uint32_t>(o.frames)));
-    std::vector<std::uint8_t> bytes;
-    encoder.write_header(bytes);
-    coded_bytes = bytes.size();
-    const codec::VideoConversion conversion = video_conversion(o, camera, already_video);
-    Image<std::uint8_t> video(o.size, o.size);
-    // The simulator calls this on one thread in frame order, as a P-frame coder needs.
-    auto degrade = [&](std::ptrdiff_t, ImageView<float> adu) {
-      conversion.to_video(const_view(adu), make_view(video));
-      bytes.clear();
-      encoder.encode_frame(const_view(video), bytes);
-      coded_bytes += bytes.size();
-      encoder.reconstruction(make_view(video));
-      adu = video.cast<float>();
-    };
-    check(simulator.run(o.frames, sink, degrade));
+    // The simulator calls the stage on one thread in frame order, as a P-frame coder needs.
+    auto stage = unwrap(sim::CodecStage::create(settings, static_cast<int>(o.size), static_cast<int>(o.size),
+                                                static_cast<std::uint32_t>(o.frames), video_conversion(o, camera, already_video)));
+    check(simulator.run(o.frames, sink, stage));
+    coded_bytes = stage.coded_bytes();
   }
   check(writer.close());
   // ThunderSTORM's ground truth carries sigma, offset and bkgstd too; a 2D movie has no z column.
