@@ -1,7 +1,10 @@
-// elementwise.hpp: add, scale, concat, activations, dropout.
+// elementwise.hpp: add, scale, concat (fast kernels against their _ref twins), activations, dropout.
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
+
 #include <smlm/nn/elementwise.hpp>
 
 #include "gradcheck.hpp"
@@ -74,4 +77,55 @@ TEST_CASE("dropout: keeps about 1 − p, scales kept values, same seed same mask
   tape.set_mode(Mode::training);
   std::vector<Tensor<double>> one{random_tensor({2, 2, 4, 5}, 58, 1)};
   gradcheck(one, [](Tape<double>& t, const Vars& v) { return dropout(t, v[0], 0.5, 9, 1); }, 58);
+}
+
+TEST_CASE_TEMPLATE("concat: the parallel range kernels equal the _ref twins bit for bit", T, float, double) {
+  const std::uint64_t seed = 20261209;
+  MESSAGE("seed " << seed);
+  smlm::nn::WorkerPool pool(2);
+  std::uint32_t stream = 0;
+  struct Case {
+    Shape a, b;
+  };
+  // Odd plane sizes, single channels, and parts far larger than one parallel piece (2^15).
+  const Case cases[] = {{{1, 1, 1, 1}, {1, 1, 1, 1}},  {{2, 3, 5, 7}, {2, 1, 5, 7}},     {{3, 1, 9, 1}, {3, 4, 9, 1}},
+                        {{2, 2, 64, 65}, {2, 3, 64, 65}}, {{1, 32, 33, 31}, {1, 32, 33, 31}}};
+  for (const Case& c : cases) {
+    INFO("a " << c.a.n << "x" << c.a.c << "x" << c.a.h << "x" << c.a.w << ", b channels " << c.b.c);
+    const Tensor<T> a = random_tensor<T>(c.a, seed, ++stream), b = random_tensor<T>(c.b, seed, ++stream);
+    const Shape ys{c.a.n, c.a.c + c.b.c, c.a.h, c.a.w};
+    const Tensor<T> dy = random_tensor<T>(ys, seed, ++stream);
+    const Tensor<T> da0 = random_tensor<T>(c.a, seed, ++stream), db0 = random_tensor<T>(c.b, seed, ++stream);
+    const std::ptrdiff_t na = c.a.size() / c.a.n, nb = c.b.size() / c.b.n;
+    Tensor<T> y_ref(ys), da_ref = da0, db_ref = db0;
+    concat_forward_ref(c.a.n, na, nb, a.data(), b.data(), y_ref.data());
+    concat_backward_ref(c.a.n, na, nb, dy.data(), da_ref.data(), db_ref.data());
+    // Ranges cut at arbitrary points (across the a/b and sample boundaries).
+    Tensor<T> y_cut(ys, std::numeric_limits<T>::quiet_NaN()), da_cut = da0, db_cut = db0;
+    for (std::ptrdiff_t lo = 0; lo < ys.size(); lo += 13) {
+      concat_forward_range(na, nb, a.data(), b.data(), y_cut.data(), lo, std::min(ys.size(), lo + 13));
+      concat_backward_range(na, nb, dy.data(), da_cut.data(), db_cut.data(), lo, std::min(ys.size(), lo + 13));
+    }
+    auto same = [](const Tensor<T>& u, const T* v) {
+      return std::memcmp(u.data(), v, sizeof(T) * static_cast<std::size_t>(u.size())) == 0;
+    };
+    CHECK(same(y_ref, y_cut.data()));
+    CHECK(same(da_ref, da_cut.data()));
+    CHECK(same(db_ref, db_cut.data()));
+    // Through the tape on 1 and 2 threads, and with only one input needing a gradient.
+    for (smlm::nn::WorkerPool* p : {static_cast<smlm::nn::WorkerPool*>(nullptr), &pool}) {
+      Tape<T> tape(p);
+      Tensor<T> ga = da0, gb = db0;
+      const auto y = concat(tape, tape.input(a.view(), ga.data()), tape.input(b.view(), gb.data()));
+      CHECK(same(y_ref, y.data()));
+      tape.backward(y, dy.view());
+      CHECK(same(da_ref, ga.data()));
+      CHECK(same(db_ref, gb.data()));
+      Tape<T> half(p);
+      Tensor<T> only_b = db0;
+      const auto y2 = concat(half, half.input(a.view()), half.input(b.view(), only_b.data()));
+      half.backward(y2, dy.view());
+      CHECK(same(db_ref, only_b.data()));
+    }
+  }
 }

@@ -1,8 +1,11 @@
 // Element-wise ops and activations: add, scale, channel concat, ReLU, LeakyReLU, tanh, sigmoid,
-// and seeded inverted dropout. The *_forward kernels work on flat arrays (y may alias x) and are
-// the inference path.
+// and seeded inverted dropout. The *_forward kernels work on flat arrays and are the inference
+// path (activation_forward's y may alias x; concat's may not). concat's kernels take ranges of
+// the output so that the op can run them in fixed pieces on the tape's pool; their `_ref` twins
+// are the definition.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +55,72 @@ Var<T> scale(Tape<T>& tape, const Var<T>& x, T factor) SMLM_NOEXCEPT {
   return y;
 }
 
+/// The definition of concat's forward: per sample, a's na values, then b's nb values.
+template <class T>
+void concat_forward_ref(std::ptrdiff_t batch, std::ptrdiff_t na, std::ptrdiff_t nb, const T* a, const T* b, T* y) noexcept {
+  for (std::ptrdiff_t n = 0; n < batch; ++n) {
+    T* dst = y + n * (na + nb);
+    for (std::ptrdiff_t i = 0; i < na; ++i) dst[i] = a[n * na + i];
+    for (std::ptrdiff_t i = 0; i < nb; ++i) dst[na + i] = b[n * nb + i];
+  }
+}
+
+/// The definition of concat's backward: da += dy's a part, db += its b part (either may be null).
+template <class T>
+void concat_backward_ref(std::ptrdiff_t batch, std::ptrdiff_t na, std::ptrdiff_t nb, const T* dy, T* da, T* db) noexcept {
+  for (std::ptrdiff_t n = 0; n < batch; ++n) {
+    const T* src = dy + n * (na + nb);
+    if (da)
+      for (std::ptrdiff_t i = 0; i < na; ++i) da[n * na + i] += src[i];
+    if (db)
+      for (std::ptrdiff_t i = 0; i < nb; ++i) db[n * nb + i] += src[na + i];
+  }
+}
+
+namespace detail {
+/// Calls f(y_offset, part, part_offset, count) for each run of elements of y[lo, hi) that comes
+/// from one sample's part (0: a, 1: b) of a concat of na + nb values per sample.
+template <class F>
+void for_each_concat_run(std::ptrdiff_t na, std::ptrdiff_t nb, std::ptrdiff_t lo, std::ptrdiff_t hi, F&& f) noexcept {
+  const std::ptrdiff_t ns = na + nb;
+  for (std::ptrdiff_t i = lo; i < hi;) {
+    const std::ptrdiff_t n = i / ns, o = i - n * ns;
+    if (o < na) {
+      const std::ptrdiff_t end = std::min(hi, n * ns + na);
+      f(i, 0, n * na + o, end - i);
+      i = end;
+    } else {
+      const std::ptrdiff_t end = std::min(hi, (n + 1) * ns);
+      f(i, 1, n * nb + (o - na), end - i);
+      i = end;
+    }
+  }
+}
+}  // namespace detail
+
+/// Elements [lo, hi) of concat's output (of batch · (na + nb)); equal to concat_forward_ref's.
+template <class T>
+void concat_forward_range(std::ptrdiff_t na, std::ptrdiff_t nb, const T* a, const T* b, T* y, std::ptrdiff_t lo,
+                          std::ptrdiff_t hi) noexcept {
+  detail::for_each_concat_run(na, nb, lo, hi, [&](std::ptrdiff_t yo, int part, std::ptrdiff_t po, std::ptrdiff_t count) {
+    std::copy_n((part == 0 ? a : b) + po, count, y + yo);
+  });
+}
+
+/// The backward of output elements [lo, hi) (each da/db element has exactly one); equal to
+/// concat_backward_ref's.
+template <class T>
+void concat_backward_range(std::ptrdiff_t na, std::ptrdiff_t nb, const T* dy, T* da, T* db, std::ptrdiff_t lo,
+                           std::ptrdiff_t hi) noexcept {
+  detail::for_each_concat_run(na, nb, lo, hi, [&](std::ptrdiff_t yo, int part, std::ptrdiff_t po, std::ptrdiff_t count) {
+    T* d = part == 0 ? da : db;
+    if (d == nullptr) return;
+    d += po;
+    const T* src = dy + yo;
+    for (std::ptrdiff_t i = 0; i < count; ++i) d[i] += src[i];
+  });
+}
+
 /// [a, b] along channels: a's channels first (the U-Net skip connection).
 template <class T>
 Var<T> concat(Tape<T>& tape, const Var<T>& a, const Var<T>& b) SMLM_NOEXCEPT {
@@ -59,21 +128,17 @@ Var<T> concat(Tape<T>& tape, const Var<T>& a, const Var<T>& b) SMLM_NOEXCEPT {
   SMLM_ASSERT(sa.n == sb.n && sa.h == sb.h && sa.w == sb.w, "concat: batch and plane sizes must agree");
   const bool grad = tape.needs_grad(a, b);
   Var<T> y = tape.make({sa.n, sa.c + sb.c, sa.h, sa.w}, grad);
-  const std::ptrdiff_t na = sa.c * sa.h * sa.w, nb = sb.c * sb.h * sb.w;
-  for (std::ptrdiff_t n = 0; n < sa.n; ++n) {
-    T* dst = y.value.data() + n * (na + nb);
-    for (std::ptrdiff_t i = 0; i < na; ++i) dst[i] = a.value[n * na + i];
-    for (std::ptrdiff_t i = 0; i < nb; ++i) dst[na + i] = b.value[n * nb + i];
-  }
+  const std::ptrdiff_t na = sa.c * sa.h * sa.w, nb = sb.c * sb.h * sb.w, total = sa.n * (na + nb);
+  const T* ad = a.data();
+  const T* bd = b.data();
+  T* yd = y.value.data();
+  tape.parallel_range(total, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) { concat_forward_range(na, nb, ad, bd, yd, lo, hi); });
   if (grad) {
+    Tape<T>* tp = &tape;
     tape.record([=] {
-      for (std::ptrdiff_t n = 0; n < sa.n; ++n) {
-        const T* src = y.grad + n * (na + nb);
-        if (a.grad)
-          for (std::ptrdiff_t i = 0; i < na; ++i) a.grad[n * na + i] += src[i];
-        if (b.grad)
-          for (std::ptrdiff_t i = 0; i < nb; ++i) b.grad[n * nb + i] += src[na + i];
-      }
+      tp->parallel_range(total, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+        concat_backward_range(na, nb, static_cast<const T*>(y.grad), a.grad, b.grad, lo, hi);
+      });
     });
   }
   return y;
