@@ -1,7 +1,10 @@
 // Network-engine benchmarks: the Deep-STORM network (Nehme et al., Optica 2018) forward and
-// training step, single large convolutions, and the machine's float32 FMA peak that the
-// GFLOP/s figures are compared with. Everything runs on a WorkerPool of 2 threads unless the
-// name says otherwise. PyTorch's figures for the same shapes come from torch_compare.py.
+// training step, the U-Net presets of nn/unet.hpp (nn::DeepStorm, nn::SubPixel) as `smlm train`
+// and `smlm reconstruct` run them, the U-Nets' data-movement ops (pixel shuffle, nearest
+// up-sampling, concat) against their `_ref` twins, single large convolutions, and the machine's
+// float32 FMA peak that the GFLOP/s figures are compared with. Everything runs on a WorkerPool
+// of 2 threads unless the name says otherwise. PyTorch's figures for the same shapes come from
+// torch_compare.py.
 //
 //   build/release/benchmarks/bench_nn --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 //
@@ -11,11 +14,21 @@
 // the arithmetic; batch norm, pooling and the loss are not counted), in units of 1e9.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <thread>
 #include <vector>
 
+#include <smlm/core/image.hpp>
+#include <smlm/core/localization_table.hpp>
+#include <smlm/core/rng.hpp>
+#include <smlm/deep/decode.hpp>
+#include <smlm/deep/reconstruct.hpp>
 #include <smlm/nn/nn.hpp>
+#include <smlm/nn/unet.hpp>
 
 namespace nn = smlm::nn;
 
@@ -23,22 +36,27 @@ namespace {
 
 // --- FMA peak ---------------------------------------------------------------------------------
 
-// 16 independent chains of 16-lane FMAs: enough to cover FMA latency × ports on current cores.
-// The compiler emits one vfmadd per line with -march=native (AVX-512: 16 floats per register).
-using v16 = float __attribute__((vector_size(64)));
-constexpr int chains = 16;
+// Independent chains of FMAs on full-width registers, enough to cover FMA latency × ports on
+// current cores: 16 chains of 16 lanes with AVX-512 (32 zmm registers), 12 chains of 8 lanes
+// otherwise (16 ymm registers: 16 chains of 16 lanes there would spill and measure the stack).
+#if defined(__AVX512F__)
+constexpr int lanes = 16, chains = 16;
+#else
+constexpr int lanes = 8, chains = 12;
+#endif
+using vfloat = float __attribute__((vector_size(4 * lanes)));
 
 [[gnu::noinline]] float fma_loop(std::int64_t iters, float seed) {
-  v16 acc[chains];
-  for (int c = 0; c < chains; ++c) acc[c] = v16{} + seed * float(c + 1);
-  const v16 a = v16{} + 0.999999f, b = v16{} + 1e-7f;
+  vfloat acc[chains];
+  for (int c = 0; c < chains; ++c) acc[c] = vfloat{} + seed * float(c + 1);
+  const vfloat a = vfloat{} + 0.999999f, b = vfloat{} + 1e-7f;
   for (std::int64_t i = 0; i < iters; ++i) {
 #pragma GCC unroll 16
     for (int c = 0; c < chains; ++c) acc[c] = acc[c] * a + b;
   }
   float s = 0;
   for (int c = 0; c < chains; ++c)
-    for (int l = 0; l < 16; ++l) s += acc[c][l];
+    for (int l = 0; l < lanes; ++l) s += acc[c][l];
   return s;
 }
 
@@ -52,7 +70,7 @@ void BM_fma_peak(benchmark::State& state) {
     for (auto& t : pool) t.join();
     benchmark::DoNotOptimize(out.data());
   }
-  const double flops = 2.0 * 16 * chains * double(iters) * threads;
+  const double flops = 2.0 * lanes * chains * double(iters) * threads;
   state.counters["GFLOPs"] = benchmark::Counter(flops * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_fma_peak)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
@@ -152,6 +170,311 @@ void BM_deep_storm_train_step_16x128(benchmark::State& state) {
 }
 BENCHMARK(BM_deep_storm_train_step_16x128)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(3.0);
 
+// --- the U-Net presets (nn/unet.hpp) ---------------------------------------------------------
+
+// Both presets at r = 8, He-initialised from a fixed seed (random weights: the arithmetic does
+// not depend on the values). Shapes are those of `smlm train` (batch 16 of 16 × 16 camera
+// pixels for deep_storm, 32 × 32 for sub_pixel) and `smlm reconstruct` (64 × 64 frames, 4 per
+// forward pass, one tile per frame).
+constexpr int preset_upsample = 8;
+
+template <class Net>
+constexpr bool enlarges_input = Net::config.resolution == nn::Resolution::input_upsample;
+
+template <class Net>
+Net make_preset() {
+  Net net(preset_upsample);
+  net.init(2018);
+  return net;
+}
+
+/// Convolution FLOPs of one sample of h × w camera pixels (forward; backward = weight gradients
+/// of every conv + input gradients of all but the first), from the presets' layer lists. Plane
+/// sizes are camera size × r / scale for deep_storm (which enlarges its input ×r), camera size /
+/// scale for sub_pixel.
+template <class Net>
+Flops preset_flops(std::ptrdiff_t h, std::ptrdiff_t w) {
+  struct L {
+    std::ptrdiff_t cin, cout, k, scale;
+  };
+  constexpr std::ptrdiff_t r2 = preset_upsample * preset_upsample;
+  static const std::vector<L> deep_storm = {{1, 32, 3, 1},    {32, 64, 3, 2},  {64, 128, 3, 4}, {128, 512, 3, 8},
+                                            {512, 128, 3, 4}, {128, 64, 3, 2}, {64, 32, 3, 1},  {32, 1, 1, 1}};
+  // Encoder 1→32→32 | 32→64→64 | bottleneck 64→128→128; up 128→64, merge 128→64; up 64→32,
+  // merge 64→32; head 3×3 32 → r².
+  static const std::vector<L> sub_pixel = {{1, 32, 3, 1},   {32, 32, 3, 1},  {32, 64, 3, 2},  {64, 64, 3, 2},
+                                           {64, 128, 3, 4}, {128, 128, 3, 4}, {128, 64, 3, 2}, {128, 64, 3, 2},
+                                           {64, 32, 3, 1},  {64, 32, 3, 1},   {32, r2, 3, 1}};
+  const bool ds = enlarges_input<Net>;
+  const std::ptrdiff_t ph = ds ? h * preset_upsample : h, pw = ds ? w * preset_upsample : w;
+  Flops f;
+  bool first = true;
+  for (const L& l : ds ? deep_storm : sub_pixel) {
+    const double c = 2.0 * double(l.cin * l.cout * l.k * l.k) * double(ph / l.scale) * double(pw / l.scale);
+    f.forward += c;
+    f.backward += first ? c : 2 * c;
+    first = false;
+  }
+  return f;
+}
+
+/// One training step as nn::train does it with `smlm train`'s TargetLoss for spike targets:
+/// tape.reset, zero_grad, forward, the target blurred by the loss kernel (fixed_conv2d),
+/// deep_storm_loss (MSE of the blurred output against it + mean |output|), backward, Adam step.
+/// Input: uniform noise; target: spikes of 100 (Deep-STORM's scale) on ~1 % of the fine pixels.
+template <class Net>
+void BM_preset_train_step(benchmark::State& state) {
+  const std::ptrdiff_t batch = 16, patch = enlarges_input<Net> ? 16 : 32, fine = patch * preset_upsample;
+  nn::WorkerPool pool(2);
+  Net net = make_preset<Net>();
+  nn::Tensor<float> x({batch, 1, patch, patch}), target({batch, 1, fine, fine});
+  smlm::Philox4x32 rng(1, 0, smlm::rng_purpose::user);
+  for (auto& v : x) v = smlm::uniform01<float>(rng);
+  for (auto& v : target) v = smlm::uniform01<float>(rng) < 0.01f ? 100.0f : 0.0f;
+  const nn::DeepStormLossOptions loss_options{};
+  const std::ptrdiff_t k = loss_options.kernel_size;
+  std::vector<float> kernel(static_cast<std::size_t>(k * k));
+  nn::deep_storm_kernel(kernel.data(), loss_options);
+  const nn::TensorView<const float> kernel_view(kernel.data(), {1, 1, k, k});
+  nn::Adam<float> adam({.lr = 1e-3});
+  nn::Tape<float> tape(&pool);
+  auto step = [&] {
+    tape.reset();
+    nn::zero_grad(net);
+    const nn::Var<float> y = net.forward(tape, tape.input(x.view()));
+    const nn::Var<float> blurred = nn::fixed_conv2d(tape, tape.input(target.view()), kernel_view);
+    const nn::Var<float> loss = nn::deep_storm_loss(tape, y, blurred, loss_options, kernel.data());
+    tape.backward(loss);
+    adam.step(net);
+    return loss.value[0];
+  };
+  step();  // untimed: sizes the arena and Adam's moments; the second merges the arena blocks
+  step();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(step());
+  }
+  const Flops f = preset_flops<Net>(patch, patch);
+  state.SetItemsProcessed(state.iterations());  // items/s = training steps per second
+  state.counters["GFLOPs"] = benchmark::Counter((f.forward + f.backward) * double(batch) * 1e-9 * double(state.iterations()),
+                                                benchmark::Counter::kIsRate);
+  state.counters["arena_MB"] = double(tape.arena().peak_bytes()) / 1e6;
+  state.counters["params"] = double(net.parameter_count());
+}
+BENCHMARK(BM_preset_train_step<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_preset_train_step<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(3.0);
+
+/// 64 × 64 camera frames like the reference stack (shared/data: ~250 emitters of 2,000–2,500
+/// photons, PSF σ ≈ 1.1 px, background 20 photons, baseline 100): Gaussian blobs with Gaussian
+/// shot noise, a fixed seed per frame.
+std::vector<smlm::Image<float>> synthetic_frames(std::ptrdiff_t count, std::ptrdiff_t size = 64) {
+  std::vector<smlm::Image<float>> frames;
+  for (std::ptrdiff_t f = 0; f < count; ++f) {
+    smlm::Philox4x32 rng(7, static_cast<std::uint32_t>(f), smlm::rng_purpose::user);
+    smlm::Image<float> mean = smlm::Image<float>::Constant(size, size, 20.0f);
+    for (int e = 0; e < 250; ++e) {
+      const double ex = size * smlm::uniform01<double>(rng), ey = size * smlm::uniform01<double>(rng);
+      const double photons = 2000 + 500 * smlm::uniform01<double>(rng), s = 1.1;
+      const auto y0 = std::max<std::ptrdiff_t>(0, std::ptrdiff_t(ey) - 4), y1 = std::min<std::ptrdiff_t>(size, std::ptrdiff_t(ey) + 5);
+      const auto x0 = std::max<std::ptrdiff_t>(0, std::ptrdiff_t(ex) - 4), x1 = std::min<std::ptrdiff_t>(size, std::ptrdiff_t(ex) + 5);
+      for (std::ptrdiff_t y = y0; y < y1; ++y)
+        for (std::ptrdiff_t x = x0; x < x1; ++x) {
+          const double dx = double(x) + 0.5 - ex, dy = double(y) + 0.5 - ey;
+          mean(y, x) += float(photons / (2 * 3.14159265358979 * s * s) * std::exp(-(dx * dx + dy * dy) / (2 * s * s)));
+        }
+    }
+    smlm::Image<float> frame(size, size);
+    for (std::ptrdiff_t i = 0; i < frame.size(); ++i) {
+      const double u1 = 1 - smlm::uniform01<double>(rng), u2 = smlm::uniform01<double>(rng);
+      const double normal = std::sqrt(-2 * std::log(u1)) * std::cos(2 * 3.14159265358979 * u2);
+      frame.data()[i] = float(std::max(0.0, mean.data()[i] + std::sqrt(double(mean.data()[i])) * normal) + 100);
+    }
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
+/// Network forward only: batches of 4 normalized 64 × 64 frames, inference mode without
+/// recording (batch norm folded), 2 threads. items/s = frames per second.
+template <class Net>
+void BM_preset_inference_64(benchmark::State& state) {
+  const std::ptrdiff_t batch = 4, size = 64;
+  nn::WorkerPool pool(2);
+  Net net = make_preset<Net>();
+  const auto frames = synthetic_frames(batch, size);
+  nn::Tensor<float> x({batch, 1, size, size});
+  std::vector<float> scratch(static_cast<std::size_t>(size * size));
+  for (std::ptrdiff_t f = 0; f < batch; ++f)
+    nn::normalize_frame(frames[static_cast<std::size_t>(f)].data(), size * size, nn::InputNormalization{},
+                        x.data() + f * size * size, scratch.data());
+  nn::Tape<float> tape(&pool);
+  tape.set_mode(nn::Mode::inference);
+  tape.set_recording(false);
+  for (int warm = 0; warm < 2; ++warm) {
+    tape.reset();
+    net.forward(tape, tape.input(x.view()));
+  }
+  for (auto _ : state) {
+    tape.reset();
+    auto y = net.forward(tape, tape.input(x.view()));
+    benchmark::DoNotOptimize(y.value.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["GFLOPs"] = benchmark::Counter(preset_flops<Net>(size, size).forward * double(batch) * 1e-9 * double(state.iterations()),
+                                                benchmark::Counter::kIsRate);
+  state.counters["arena_MB"] = double(tape.arena().peak_bytes()) / 1e6;
+}
+BENCHMARK(BM_preset_inference_64<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_preset_inference_64<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+
+/// What `smlm reconstruct` does per batch of 4 frames of 64 × 64: deep::Reconstructor::run
+/// (per-frame normalization, padding, tiling, forward, stitching into 512 × 512 maps), the maps
+/// added to the sum image, and deep::decode_frame on each (the decoder's defaults for r = 8).
+/// With random weights there is no learned threshold: it is set, once, to the value of the
+/// 250th-highest peak over the 4 maps / 4 (so ~250 peaks per frame, the reference stack's emitter
+/// density). items/s = frames per second; peaks = localizations per frame.
+template <class Net>
+void BM_preset_reconstruct_64(benchmark::State& state) {
+  const std::ptrdiff_t batch = 4, size = 64, fine = size * preset_upsample;
+  nn::WorkerPool pool(2);
+  Net net = make_preset<Net>();
+  const auto frames = synthetic_frames(batch, size);
+  smlm::deep::Reconstructor<Net> rec(net, nn::InputNormalization{}, preset_upsample, smlm::deep::ReconstructOptions{}, &pool);
+  std::vector<smlm::Image<float>> maps(static_cast<std::size_t>(batch), smlm::Image<float>(fine, fine));
+  std::vector<smlm::ConstImageView<float>> in;
+  std::vector<smlm::ImageView<float>> out;
+  for (std::ptrdiff_t f = 0; f < batch; ++f) {
+    in.push_back(smlm::const_view(frames[static_cast<std::size_t>(f)]));
+    out.push_back(smlm::make_view(maps[static_cast<std::size_t>(f)]));
+  }
+  smlm::Image<float> sum = smlm::Image<float>::Zero(fine, fine);
+  smlm::deep::DecodeOptions decode = smlm::deep::DecodeOptions::for_upsample(preset_upsample);
+  std::vector<smlm::loc::Peak> peaks;
+  smlm::LocalizationTable table;
+  // Threshold: every peak above the lowest map value, then the 4·250th highest.
+  rec.run(in, out);
+  {
+    std::vector<double> values;
+    for (const auto& m : maps) {
+      smlm::LocalizationTable t;
+      decode.threshold = double(m.minCoeff()) - 1;
+      const std::size_t n = smlm::deep::decode_frame(smlm::const_view(m), 1, 100.0, preset_upsample, decode, peaks, t);
+      for (std::size_t i = 0; i < n; ++i) values.push_back(peaks[i].value);
+    }
+    std::sort(values.begin(), values.end(), std::greater<>());
+    decode.threshold = values[std::min<std::size_t>(values.size() - 1, 250 * std::size_t(batch))];
+  }
+  std::size_t found = 0;
+  for (auto _ : state) {
+    rec.run(in, out);
+    table = smlm::LocalizationTable{};
+    for (std::ptrdiff_t f = 0; f < batch; ++f) {
+      const auto& m = maps[static_cast<std::size_t>(f)];
+      sum += m;
+      found += smlm::deep::decode_frame(smlm::const_view(m), static_cast<std::int32_t>(f + 1), 100.0, preset_upsample,
+                                        decode, peaks, table);
+    }
+    benchmark::DoNotOptimize(table.x_nm.data());
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["peaks"] = double(found) / double(state.iterations() * batch);
+  state.counters["arena_MB"] = double(rec.arena_bytes()) / 1e6;
+}
+BENCHMARK(BM_preset_reconstruct_64<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_preset_reconstruct_64<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+
+// --- data-movement ops of the U-Nets ---------------------------------------------------------
+
+// The sub_pixel preset's pixel shuffle, up-sampling and skip concatenation at the shapes of
+// inference on 4 frames of 64 × 64 (forward) and of a training batch (backward). Arg 0: the
+// `_ref` twin (one thread); 1: the fast kernel on one thread; 2: the fast kernel in the op's
+// fixed pieces on a 2-thread pool. Counter "GBs": bytes read + written per second.
+enum class Move { pixel_shuffle, upsample, concat };
+
+template <Move M, bool Backward>
+void BM_move(benchmark::State& state) {
+  const int variant = static_cast<int>(state.range(0));
+  const std::ptrdiff_t batch = Backward ? 16 : 4, side = Backward ? 32 : 64;
+  nn::Shape xs{}, ys{};
+  if constexpr (M == Move::pixel_shuffle) xs = {batch, 64, side, side}, ys = {batch, 1, side * 8, side * 8};
+  if constexpr (M == Move::upsample) xs = {batch, 64, side / 2, side / 2}, ys = {batch, 64, side, side};
+  if constexpr (M == Move::concat) xs = {batch, 32, side, side}, ys = {batch, 64, side, side};
+  nn::Tensor<float> x(xs, 0.5f), x2(xs, 0.25f), y(ys, 1.0f), gx(xs), gx2(xs);
+  nn::WorkerPool pool(2);
+  nn::Tape<float> tape(&pool);
+  const std::ptrdiff_t na = xs.size() / batch;
+  // Variant 2 runs the fast kernels in the op's fixed pieces on the pool (what the op does,
+  // without the tape's allocation and gradient zeroing).
+  auto pieces = [&](std::ptrdiff_t n, std::ptrdiff_t grain, auto&& kernel) { tape.parallel_range(n, kernel, grain); };
+  auto run = [&] {
+    if (variant == 2) {
+      if constexpr (M == Move::pixel_shuffle) {
+        const std::ptrdiff_t rows = ys.n * ys.c * ys.h, grain = std::max<std::ptrdiff_t>(1, (1 << 15) / ys.w);
+        pieces(rows, grain, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+          Backward ? nn::pixel_shuffle_backward_rows(xs, 8, y.data(), gx.data(), lo, hi)
+                   : nn::pixel_shuffle_forward_rows(xs, 8, x.data(), y.data(), lo, hi);
+        });
+      }
+      if constexpr (M == Move::upsample) {
+        const std::ptrdiff_t rows = xs.n * xs.c * xs.h, grain = std::max<std::ptrdiff_t>(1, (1 << 15) / (4 * xs.w));
+        pieces(rows, grain, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+          Backward ? nn::upsample_nearest_backward_rows(xs, 2, y.data(), gx.data(), lo, hi)
+                   : nn::upsample_nearest_forward_rows(xs, 2, x.data(), y.data(), lo, hi);
+        });
+      }
+      if constexpr (M == Move::concat) {
+        pieces(ys.size(), 1 << 15, [&](std::ptrdiff_t lo, std::ptrdiff_t hi) {
+          Backward ? nn::concat_backward_range(na, na, y.data(), gx.data(), gx2.data(), lo, hi)
+                   : nn::concat_forward_range(na, na, x.data(), x2.data(), y.data(), lo, hi);
+        });
+      }
+      return;
+    }
+    const bool ref = variant == 0;
+    if constexpr (M == Move::pixel_shuffle) {
+      if constexpr (Backward) {
+        ref ? nn::pixel_shuffle_backward_ref(xs, 8, y.data(), gx.data())
+            : nn::pixel_shuffle_backward_rows(xs, 8, y.data(), gx.data(), 0, ys.n * ys.c * ys.h);
+      } else {
+        ref ? nn::pixel_shuffle_forward_ref(xs, 8, x.data(), y.data()) : nn::pixel_shuffle_forward(xs, 8, x.data(), y.data());
+      }
+    }
+    if constexpr (M == Move::upsample) {
+      if constexpr (Backward) {
+        ref ? nn::upsample_nearest_backward_ref(xs, 2, y.data(), gx.data())
+            : nn::upsample_nearest_backward_rows(xs, 2, y.data(), gx.data(), 0, xs.n * xs.c * xs.h);
+      } else {
+        ref ? nn::upsample_nearest_forward_ref(xs, 2, x.data(), y.data()) : nn::upsample_nearest_forward(xs, 2, x.data(), y.data());
+      }
+    }
+    if constexpr (M == Move::concat) {
+      if constexpr (Backward) {
+        ref ? nn::concat_backward_ref(batch, na, na, y.data(), gx.data(), gx2.data())
+            : nn::concat_backward_range(na, na, y.data(), gx.data(), gx2.data(), 0, ys.size());
+      } else {
+        ref ? nn::concat_forward_ref(batch, na, na, x.data(), x2.data(), y.data())
+            : nn::concat_forward_range(na, na, x.data(), x2.data(), y.data(), 0, ys.size());
+      }
+    }
+  };
+  run();
+  run();
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(y.data());
+    benchmark::DoNotOptimize(gx.data());
+  }
+  // Forward reads x (and x2) and writes y; backward reads dy and the gradients and writes them.
+  const double bytes = 4.0 * double(Backward ? ys.size() + 2 * (M == Move::concat ? 2 * xs.size() : xs.size())
+                                             : (M == Move::concat ? 2 * xs.size() : xs.size()) + ys.size());
+  state.counters["GBs"] = benchmark::Counter(bytes * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_move<Move::pixel_shuffle, false>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_move<Move::pixel_shuffle, true>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_move<Move::upsample, false>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_move<Move::upsample, true>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_move<Move::concat, false>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(BM_move<Move::concat, true>)->DenseRange(0, 2)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()->UseRealTime();
+
 // --- single convolutions ------------------------------------------------------------------
 
 // Args: C_in, C_out, plane size, batch. The big 3x3 layers of Deep-STORM at 512 x 512 input.
@@ -174,6 +497,13 @@ BENCHMARK(BM_conv3x3_forward)
     ->Args({64, 32, 512, 1})
     ->Args({128, 64, 256, 1})
     ->Args({64, 128, 32, 16})
+    // sub_pixel's layers in inference on 4 frames of 64 × 64: level 0, level 1, bottleneck, the
+    // merge after the level-0 skip, and the head (3×3 to r² = 64 channels).
+    ->Args({32, 32, 64, 4})
+    ->Args({64, 64, 32, 4})
+    ->Args({128, 128, 16, 4})
+    ->Args({64, 32, 64, 4})
+    ->Args({32, 64, 64, 4})
     ->Unit(benchmark::kMillisecond)
     ->MeasureProcessCPUTime()
     ->UseRealTime();
