@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 namespace smlm::psf {
 
@@ -33,9 +34,14 @@ constexpr ZernikeIndex noll_to_nm(int j) noexcept {
   return {n, abs_m == 0 ? 0 : (j % 2 == 0 ? abs_m : -abs_m)};
 }
 
-/// R_n^m(ρ) for 0 ≤ m ≤ n, n − m even (0 otherwise).
+/// Highest radial order evaluated: 150! ≈ 5.7e262 is the last factorial the sum needs that a
+/// double holds comfortably (such orders are far beyond any optical use).
+inline constexpr int zernike_max_order = 150;
+
+/// R_n^m(ρ) for 0 ≤ m ≤ n, n − m even (0 otherwise); NaN for n > zernike_max_order.
 inline double zernike_radial(int n, int m, double rho) noexcept {
   if (m < 0 || m > n || (n - m) % 2 != 0) return 0;
+  if (n > zernike_max_order) return std::numeric_limits<double>::quiet_NaN();
   const auto factorial = [](int k) {
     double f = 1;
     for (int i = 2; i <= k; ++i) f *= i;
