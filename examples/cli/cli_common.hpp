@@ -1,8 +1,13 @@
 // Shared pieces of the `smlm` subcommands: one-line errors, unwrapping library results.
 #pragma once
 
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include <smlm/core/status.hpp>
 
@@ -20,6 +25,44 @@ template <class T>
 T unwrap(Expected<T>&& result) {
   if (!result) throw cli_error(result.message());
   return std::move(result).value();
+}
+
+/// A number or an A:B range from the command line.
+struct NumberRange {
+  double lo = 0, hi = 0;
+  bool single = true;  ///< given as one number
+};
+
+/// Which values a range flag accepts.
+enum class RangeBound { any, non_negative, positive };
+
+/// "A" or "A:B" as a range with A <= B, both within the bound and <= max; the message names the flag.
+inline NumberRange parse_range(const std::string& flag, const std::string& text, RangeBound bound = RangeBound::any,
+                                   double max = std::numeric_limits<double>::infinity()) {
+  const auto colon = text.find(':');
+  auto number = [&](const std::string& s) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != s.size() || !std::isfinite(v))
+      throw CLI::ValidationError(flag, "value " + text + " is not a number or an A:B range");
+    return v;
+  };
+  const double a = number(text.substr(0, colon));
+  const double b = colon == std::string::npos ? a : number(text.substr(colon + 1));
+  if (a > b) throw CLI::ValidationError(flag, "value " + text + " needs A <= B");
+  if (bound == RangeBound::positive && !(a > 0)) throw CLI::ValidationError(flag, "value " + text + " must be > 0");
+  if (bound == RangeBound::non_negative && !(a >= 0)) throw CLI::ValidationError(flag, "value " + text + " must be >= 0");
+  if (b > max) {
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", max);
+    throw CLI::ValidationError(flag, "value " + text + " must be <= " + limit);
+  }
+  return {a, b, colon == std::string::npos};
 }
 
 }  // namespace smlm::cli

@@ -18,6 +18,8 @@
 #include "simulate_command.hpp"
 #include "render_command.hpp"
 #include "localize_command.hpp"
+#include "reconstruct_command.hpp"
+#include "train_command.hpp"
 
 namespace {
 /// Errors are printed on exactly one line.
@@ -43,6 +45,10 @@ int main(int argc, char** argv) {
   smlm::cli::register_frc(app, exit_code);
   smlm::cli::register_codec(app, exit_code);
   smlm::cli::register_localize(app, exit_code);
+  std::string command_line = "smlm";
+  for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
+  smlm::cli::register_train(app, exit_code, command_line);
+  smlm::cli::register_reconstruct(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -86,23 +86,8 @@ inline std::string format_number(double v) {
 
 /// "A:B" (uniform) or "A" (constant) photons per emitter per frame.
 inline sim::PhotonDistribution parse_photons(const std::string& text) {
-  const auto colon = text.find(':');
-  auto number = [&](const std::string& s) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(s, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != s.size() || !std::isfinite(v)) bad_value("--photons", text, "is not a number or A:B range");
-    return v;
-  };
-  const double a = number(text.substr(0, colon));
-  const double b = colon == std::string::npos ? a : number(text.substr(colon + 1));
-  if (a < 0) bad_value("--photons", text, "must not be negative");
-  if (a > b) bad_value("--photons", text, "needs A <= B");
-  return colon == std::string::npos ? sim::PhotonDistribution::constant(a) : sim::PhotonDistribution::uniform(a, b);
+  const NumberRange r = parse_range("--photons", text, RangeBound::non_negative);
+  return r.single ? sim::PhotonDistribution::constant(r.lo) : sim::PhotonDistribution::uniform(r.lo, r.hi);
 }
 
 inline void validate_simulate(const SimulateOptions& o) {

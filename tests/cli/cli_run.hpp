@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 #include <sys/wait.h>
@@ -50,6 +52,27 @@ inline std::vector<std::string> split_lines(const std::string& s) {
   std::size_t start = 0;
   for (std::size_t nl; (nl = s.find('\n', start)) != std::string::npos; start = nl + 1) out.push_back(s.substr(start, nl - start));
   return out;
+}
+
+/// A fresh, empty folder under the test tmp dir.
+inline std::string fresh_dir(const std::string& name) {
+  const std::string dir = tmp_dir + "/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// Names of the files in `dir`, sorted.
+inline std::set<std::string> files_in(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.insert(e.path().filename().string());
+  return names;
+}
+
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  REQUIRE(out.good());
 }
 
 }  // namespace smlm::cli_test

@@ -1,0 +1,205 @@
+// `smlm reconstruct MODEL.smlm STACK.tif -o DIR [--threads T]`: runs a trained localization
+// network over a TIFF stack, streaming it in batches of frames, and writes
+//   DIR/localizations.csv  ThunderSTORM columns (id, frame, x [nm], y [nm], intensity [photon]):
+//                          photons from a joint least-squares fit of the raw frame by a background
+//                          and one PSF (σ: --sigma-nm, default the middle of the model's training
+//                          range) per localization (loc/amplitudes.hpp), divided by --adu-per-photon
+//   DIR/image.tif          the sum of the output maps (float32, r times the camera's resolution)
+//   DIR/image.png          the same, colour-mapped (0 .. its 99.9th percentile)
+// Each file is written under a temporary name and renamed when complete. Prints one line:
+//   frames=<n> localizations=<n> seconds=<s> frames_per_s=<f> threshold=<t>
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <smlm/deep/decode.hpp>
+#include <smlm/deep/model.hpp>
+#include <smlm/deep/reconstruct.hpp>
+#include <smlm/io/csv.hpp>
+#include <smlm/io/png.hpp>
+#include <smlm/io/tiff_reader.hpp>
+#include <smlm/io/tiff_writer.hpp>
+#include <smlm/loc/amplitudes.hpp>
+#include <smlm/psf/integrated_gaussian.hpp>
+#include <smlm/render/colormap.hpp>
+
+#include "cli_common.hpp"
+#include "progress.hpp"
+
+namespace smlm::cli {
+
+struct ReconstructOptions {
+  std::string model, stack, output;
+  int threads = 0;
+  std::string device = "cpu";
+  std::ptrdiff_t batch = 4;
+  std::ptrdiff_t tile = 128;
+  double threshold = std::nan("");  // NaN: the model's
+  double adu_per_photon = 1;
+  double sigma_nm = std::nan("");  // NaN: the middle of the model's training range
+  bool quiet = false;
+};
+
+/// Writes through `write(tmp)` to `path` + ".tmp", then renames onto `path`; the temporary file is
+/// removed on failure.
+template <class F>
+void write_atomically(const std::string& path, F&& write) {
+  const std::string tmp = path + ".tmp";
+  const Status s = std::forward<F>(write)(tmp);
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw cli_error(s.message());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw cli_error(path + ": cannot rename the finished file into place: " + ec.message());
+  }
+}
+
+namespace detail {
+
+template <class Net>
+void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelInfo& info, io::TiffReader& reader) {
+  nn::WorkerPool pool(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  deep::ReconstructOptions ro;
+  ro.tile_px = o.tile;
+  ro.batch_tiles = o.batch;
+  deep::Reconstructor<Net> rec(net, info.normalization, info.upsample, ro, &pool);
+  deep::DecodeOptions decode = info.decode;
+  if (!std::isnan(o.threshold)) decode.threshold = o.threshold;
+
+  const std::ptrdiff_t h = reader.height(), w = reader.width(), r = info.upsample, frames = reader.frames();
+  Image<float> sum = Image<float>::Zero(h * r, w * r);
+  std::vector<Image<float>> in(static_cast<std::size_t>(o.batch), Image<float>(h, w));
+  std::vector<Image<float>> out(static_cast<std::size_t>(o.batch), Image<float>(h * r, w * r));
+  LocalizationTable table;
+  std::vector<loc::Peak> peaks;
+  const double sigma_nm = std::isnan(o.sigma_nm) ? 0.5 * (info.conditions.sigma_nm.lo + info.conditions.sigma_nm.hi) : o.sigma_nm;
+  const psf::IntegratedGaussian<float> psf_model{.sigma_px = static_cast<float>(sigma_nm / info.conditions.pixel_nm)};
+  loc::AmplitudeWorkspace<float> amplitude_ws;
+  std::vector<double> xs, ys, photons;
+  Progress progress("reconstruct", frames, "frames", o.quiet ? Progress::mode::quiet : Progress::mode::automatic);
+  const auto start = std::chrono::steady_clock::now();
+  for (std::ptrdiff_t first = 0; first < frames; first += o.batch) {
+    const std::ptrdiff_t n = std::min<std::ptrdiff_t>(o.batch, frames - first);
+    std::vector<ConstImageView<float>> views;
+    std::vector<ImageView<float>> maps;
+    for (std::ptrdiff_t j = 0; j < n; ++j) {
+      check(reader.read_frame(first + j, in[static_cast<std::size_t>(j)]));
+      for (std::ptrdiff_t i = 0; i < in[static_cast<std::size_t>(j)].size(); ++i)
+        if (!std::isfinite(in[static_cast<std::size_t>(j)].data()[i]))
+          throw cli_error(o.stack + ": frame " + std::to_string(first + j + 1) + " holds a non-finite value");
+      views.push_back(const_view(in[static_cast<std::size_t>(j)]));
+      maps.push_back(make_view(out[static_cast<std::size_t>(j)]));
+    }
+    rec.run(views, maps);
+    for (std::ptrdiff_t j = 0; j < n; ++j) {
+      const auto& m = out[static_cast<std::size_t>(j)];
+      sum += m;
+      const std::size_t before = table.size();
+      deep::decode_frame(const_view(m), static_cast<std::int32_t>(first + j + 1), info.conditions.pixel_nm, info.upsample,
+                         decode, peaks, table);
+      const std::size_t count = table.size() - before;
+      xs.resize(count), ys.resize(count), photons.resize(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        xs[i] = table.x_nm[before + i] / info.conditions.pixel_nm;
+        ys[i] = table.y_nm[before + i] / info.conditions.pixel_nm;
+      }
+      double background = 0;
+      loc::estimate_amplitudes(psf_model, const_view(in[static_cast<std::size_t>(j)]), std::span<const double>(xs),
+                               std::span<const double>(ys), amplitude_ws, std::span<double>(photons), background);
+      for (std::size_t i = 0; i < count; ++i) table.intensity_photons[before + i] = photons[i] / o.adu_per_photon;
+    }
+    progress.update(first + n);
+  }
+  progress.finish();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  const std::string dir = o.output + "/";
+  write_atomically(dir + "localizations.csv", [&](const std::string& p) { return io::write_localizations_csv(p, table); });
+  write_atomically(dir + "image.tif", [&](const std::string& p) -> Status {
+    auto writer = io::TiffWriter::create(p, io::pixel_type::f32, w * r, h * r, 1);
+    if (!writer) return writer.status();
+    SMLM_TRY(writer->write_frame(const_view(sum)));
+    return writer->close();
+  });
+  std::vector<float> sorted(sum.data(), sum.data() + sum.size());
+  const auto k = static_cast<std::ptrdiff_t>(0.999 * double(sorted.size() - 1));
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  const float hi = std::max(sorted[static_cast<std::size_t>(k)], 1e-12f);
+  const auto hot = render::colormap_table(render::colormap::hot);
+  std::array<io::Rgb8, 256> lut{};
+  for (std::size_t i = 0; i < lut.size(); ++i) lut[i] = {hot[i].r, hot[i].g, hot[i].b};
+  write_atomically(dir + "image.png",
+                   [&](const std::string& p) { return io::write_png_colormapped(p, const_view(sum), 0.0f, hi, std::span<const io::Rgb8, 256>(lut)); });
+  std::printf("frames=%td localizations=%zu seconds=%.3f frames_per_s=%.2f threshold=%.5g\n", frames, table.size(), seconds,
+              seconds > 0 ? double(frames) / seconds : 0.0, decode.threshold);
+}
+
+}  // namespace detail
+
+inline void run_reconstruct(const ReconstructOptions& o) {
+  const nn::ModelFile file = unwrap(nn::load_model_file(o.model));
+  const deep::ModelInfo info = unwrap(deep::read_info(file));
+  auto reader = unwrap(io::TiffReader::open(o.stack));
+  if (reader.frames() == 0) throw cli_error(o.stack + ": the stack has no frames");
+  // The output folder is made before the work, so that one that cannot be made fails at once; a
+  // folder made here is removed again (when still empty) if the reconstruction fails.
+  std::error_code ec;
+  const bool existed = std::filesystem::is_directory(o.output, ec);
+  if (!existed && !std::filesystem::create_directories(o.output, ec) && ec)
+    throw cli_error(o.output + ": cannot create the output directory: " + ec.message());
+  try {
+    check(deep::with_network(info.arch, info.upsample, [&](auto& net) -> Status {
+      SMLM_TRY(deep::load_weights(file, info, net));
+      detail::reconstruct_with(o, net, info, reader);
+      return {};
+    }));
+  } catch (...) {
+    if (!existed) std::filesystem::remove(o.output, ec);
+    throw;
+  }
+}
+
+inline void register_reconstruct(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("reconstruct", "localize the molecules of a TIFF stack with a trained network");
+  auto opt = std::make_shared<ReconstructOptions>();
+  cmd->add_option("MODEL", opt->model, "model file (smlm train)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("STACK", opt->stack, "TIFF stack")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output", opt->output, "output directory")->required();
+  cmd->add_option("--threads", opt->threads, "threads (0: all)")->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--device", opt->device, "cpu (OpenCL devices come with the optional compute target)")
+      ->capture_default_str()
+      ->check([](const std::string& d) {
+        if (d == "cpu") return std::string();
+        if (d == "opencl" || d.starts_with("opencl:"))
+          return "value " + d + ": this smlm was built without the OpenCL compute target; use cpu";
+        return "value " + d + " is not cpu or opencl[:N]";
+      });
+  cmd->add_option("--batch", opt->batch, "tiles per forward pass")->capture_default_str()->check(CLI::Range(1, 256));
+  cmd->add_option("--tile", opt->tile, "largest tile side, camera pixels")->capture_default_str()->check(CLI::Range(8, 4096));
+  cmd->add_option("--threshold", opt->threshold, "detection threshold (default: the model's)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--adu-per-photon", opt->adu_per_photon, "camera counts per photon, for the intensity column")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd for the photon fit (default: the model's training range, middle)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("-q,--quiet", opt->quiet, "no progress output");
+  cmd->callback([opt, &exit_code] {
+    run_reconstruct(*opt);
+    exit_code = 0;
+  });
+}
+
+}  // namespace smlm::cli

@@ -1,0 +1,340 @@
+// `smlm train -o MODEL --arch deep_storm|sub_pixel [...]`: trains a localization network on
+// simulated patches (deep/batches.hpp) for a budget of steps or minutes and writes a model file
+// (deep/model.hpp) with the decoding threshold chosen on a validation set.
+//
+// Files: MODEL (the weights with the lowest validation loss, threshold tuned), MODEL.best.ckpt
+// and MODEL.last.ckpt (checkpoints with the Adam state: `--resume MODEL.last.ckpt` continues the
+// run until its budget, counted over all runs, is spent, with the checkpoint's imaging conditions
+// and training settings — only --steps/--minutes, --threads and -q are taken from the command
+// line). Every file is written under a temporary name and renamed when complete.
+//
+// Ranges: every imaging flag takes a number or A:B (drawn uniformly per patch; photons per
+// emitter). Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none
+// with -q) and one summary line on stdout:
+//   arch=<a> upsample=<r> steps=<n> minutes=<m> loss=<l> val_loss=<v> best_step=<s> threshold=<t>
+//   val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w>
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <smlm/camera/cmos_phone.hpp>
+#include <smlm/camera/fast_emccd.hpp>
+#include <smlm/camera/ideal.hpp>
+#include <smlm/camera/scmos.hpp>
+#include <smlm/deep/batches.hpp>
+#include <smlm/deep/decode.hpp>
+#include <smlm/deep/model.hpp>
+#include <smlm/nn/loss.hpp>
+#include <smlm/nn/trainer.hpp>
+
+#include "cli_common.hpp"
+#include "progress.hpp"
+
+namespace smlm::cli {
+
+struct TrainOptions {
+  std::string output;
+  std::string arch = "sub_pixel";
+  int upsample = 0;  // 0: the preset's default
+  double pixel_nm = 100;
+  std::string sigma_nm = "110";
+  std::string photons = "2000:2500";
+  std::string density = "6";
+  std::string background = "20";
+  std::string camera = "ideal";
+  std::string quality;  // empty: no codec
+  double minutes = 0;
+  std::int64_t steps = 0;
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::string resume;
+  std::int64_t batch = 16;
+  std::int64_t patch = 0;  // 0: the preset's default
+  double lr = 1e-3;
+  std::string target = "spikes";
+  std::int64_t validate_every = 200;
+  std::int64_t validation_batches = 8;
+  double tolerance_nm = 100;
+  bool quiet = false;
+  std::string command;  // the command line, stored in the model
+};
+
+/// A range flag as the training conditions take it.
+inline sim::ValueRange parse_value_range(const std::string& flag, const std::string& text,
+                                         RangeBound bound = RangeBound::any,
+                                         double max = std::numeric_limits<double>::infinity()) {
+  const NumberRange r = parse_range(flag, text, bound, max);
+  return {r.lo, r.hi};
+}
+
+/// Calls f(camera) with the training camera of that name (patch × patch sensor for sCMOS).
+template <class F>
+void with_training_camera(const std::string& name, std::ptrdiff_t patch, F&& f) {
+  if (name == "ideal") {
+    f(camera::Ideal<float>{});
+  } else if (name == "emccd") {
+    f(camera::FastEmccd<float>{});
+  } else if (name == "cmos-phone") {
+    f(camera::CmosPhone<float>{});
+  } else {
+    // Uniform maps with the CLI's sCMOS defaults (offset 100 ADU, 0.5 e-/ADU, read variance 4 ADU²).
+    const Image<float> offset = Image<float>::Constant(patch, patch, 100), gain = Image<float>::Constant(patch, patch, 0.5f),
+                       variance = Image<float>::Constant(patch, patch, 4);
+    f(camera::Scmos<float>(offset, gain, variance));
+  }
+}
+
+/// Progress of a training run on one line: a bar on a terminal, plain lines every 10 s otherwise.
+class TrainProgressPrinter {
+ public:
+  explicit TrainProgressPrinter(bool quiet) : quiet_(quiet), bar_(isatty(fileno(stderr)) != 0) {}
+  void operator()(const nn::TrainProgress& p) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!bar_ && std::chrono::duration<double>(now - last_).count() < 10 && p.fraction < 1) return;
+    last_ = now;
+    char buf[256];
+    std::string bar;
+    if (bar_) {
+      const int filled = static_cast<int>(std::min(1.0, p.fraction) * 24);
+      bar = " [" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(24 - filled), '.') + "]";
+    }
+    std::snprintf(buf, sizeof buf, "train%s %3d%% step %lld loss %.4g val %.4g lr %.2g %.2f steps/s ETA %s",
+                  bar.c_str(), static_cast<int>(std::min(1.0, p.fraction) * 100), static_cast<long long>(p.step), p.loss,
+                  p.validation_loss, p.lr, p.steps_per_s, format_duration(p.eta_s).c_str());
+    if (bar_) {
+      std::fprintf(stderr, "\r%s\033[K%s", buf, p.fraction >= 1 ? "\n" : "");
+    } else {
+      std::fprintf(stderr, "%s\n", buf);
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool quiet_, bar_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+/// The loss of a target kind: Deep-STORM's blurred MSE + L1 for spikes, MSE for distance maps.
+struct TargetLoss {
+  sim::TargetKind kind = sim::TargetKind::spikes;
+  nn::DeepStormLossOptions options{};
+  const float* kernel = nullptr;  ///< deep_storm_kernel of options, kept alive by the caller
+  nn::Var<float> operator()(nn::Tape<float>& tape, const nn::Var<float>& y, const nn::Var<float>& t) const {
+    if (kind == sim::TargetKind::distance) return nn::mse(tape, y, t);
+    const nn::Var<float> blurred = nn::fixed_conv2d(tape, t, nn::TensorView<const float>(kernel, {1, 1, options.kernel_size, options.kernel_size}));
+    return nn::deep_storm_loss(tape, y, blurred, options, kernel);
+  }
+};
+
+namespace detail {
+
+/// Output maps of the validation set (inference mode) as images, frame k = patch k.
+template <class Net>
+std::vector<Image<float>> validation_maps(Net& net, const deep::ValidationSet& v, nn::WorkerPool* pool) {
+  std::vector<Image<float>> maps;
+  nn::Tape<float> tape(pool);
+  tape.set_mode(nn::Mode::inference);
+  tape.set_recording(false);
+  for (const auto& [x, t] : v.batches) {
+    tape.reset();
+    const nn::Var<float> y = net.forward(tape, tape.input(x.view()));
+    const std::ptrdiff_t h = y.shape().h, w = y.shape().w;
+    for (std::ptrdiff_t n = 0; n < y.shape().n; ++n) {
+      Image<float> m(h, w);
+      std::copy_n(y.data() + n * h * w, h * w, m.data());
+      maps.push_back(std::move(m));
+    }
+  }
+  return maps;
+}
+
+template <class Net, class Camera>
+void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelInfo info, const nn::ModelFile* checkpoint) {
+  nn::WorkerPool pool(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  deep::TrainingBatches<Camera> batches(info.conditions, cam, info.seed, info.batch, info.upsample, info.target,
+                                        info.normalization);
+  nn::TrainState state;
+  if (checkpoint) {
+    check(deep::load_weights(*checkpoint, info, net, /*with_optimizer_state=*/true));
+    state = info.training;
+  } else {
+    info.normalization = batches.fit_normalization(256);
+    batches.set_normalization(info.normalization);
+    net.init(info.seed);
+  }
+  const deep::ValidationSet validation = batches.validation(info.validation_batches);
+
+  nn::TrainerOptions topt;
+  topt.budget = info.budget;
+  topt.adam.lr = info.lr;
+  topt.validate_every = info.validate_every;
+  TargetLoss loss;
+  loss.kind = info.target.kind;
+  std::vector<float> kernel(static_cast<std::size_t>(loss.options.kernel_size * loss.options.kernel_size));
+  nn::deep_storm_kernel(kernel.data(), loss.options);
+  loss.kernel = kernel.data();
+
+  const std::string best_path = o.output + ".best.ckpt", last_path = o.output + ".last.ckpt";
+  // MODEL is built from the best weights of all runs so far. A run resumed under another -o finds
+  // them beside its checkpoint (X.best.ckpt for X.last.ckpt), or in the checkpoint itself when its
+  // step was the best; they are copied to this run's best checkpoint before training.
+  if (checkpoint && state.best_step >= 0 && !std::filesystem::exists(best_path)) {
+    const std::string last_suffix = ".last.ckpt";
+    const std::string beside = o.resume.ends_with(last_suffix)
+                                   ? o.resume.substr(0, o.resume.size() - last_suffix.size()) + ".best.ckpt"
+                                   : std::string();
+    bool copied = false;
+    if (!beside.empty() && std::filesystem::exists(beside)) {
+      const nn::ModelFile earlier = unwrap(nn::load_model_file(beside));
+      if (unwrap(deep::read_info(earlier)).training.step == state.best_step) {
+        check(nn::save_model_file(best_path, earlier));
+        copied = true;
+      }
+    }
+    if (!copied) {
+      if (state.best_step != state.step)
+        throw cli_error(o.resume + ": the best weights so far (step " + std::to_string(state.best_step) + ") are in no " +
+                        (beside.empty() ? std::string("best checkpoint found") : beside) +
+                        "; resume with -o naming the first run's MODEL");
+      check(deep::save_model(best_path, info, net, true));
+    }
+  }
+  TrainProgressPrinter printer(o.quiet);
+  struct Hooks {
+    deep::ModelInfo& info;
+    Net& net;
+    const std::string &best, &last;
+    TrainProgressPrinter& printer;
+    void progress(const nn::TrainProgress& p) { printer(p); }
+    Status validated(const nn::TrainState& s, bool improved) {
+      if (!improved) return {};
+      info.training = s;
+      return deep::save_model(best, info, net, true);
+    }
+    Status finished(const nn::TrainState& s) {
+      info.training = s;
+      return deep::save_model(last, info, net, true);
+    }
+  } hooks{info, net, best_path, last_path, printer};
+  const nn::TrainReport report = unwrap(nn::train(net, batches, loss, validation.batches, topt, state, hooks, &pool));
+  info.training = state;
+
+  // The best weights, then the threshold that maximizes the validation Jaccard.
+  if (state.best_step >= 0) {
+    const nn::ModelFile best = unwrap(nn::load_model_file(best_path));
+    check(deep::load_weights(best, info, net));
+  }
+  const std::vector<Image<float>> maps = validation_maps(net, validation, &pool);
+  info.decode = deep::DecodeOptions::for_upsample(info.upsample);
+  const deep::ThresholdChoice choice = deep::tune_threshold(maps, validation.truth, info.conditions.pixel_nm, info.upsample,
+                                                            info.decode, info.tolerance_nm);
+  info.decode.threshold = choice.threshold;
+  info.validation_jaccard = choice.metrics.jaccard;
+  info.validation_rmse_nm = choice.metrics.rmse_lateral_nm;
+  check(deep::save_model(o.output, info, net));
+  std::printf("arch=%s upsample=%d steps=%lld minutes=%.2f loss=%.5g val_loss=%.5g best_step=%lld threshold=%.5g "
+              "val_jaccard=%.4f val_rmse_nm=%.2f steps_per_s=%.3f data_wait_s=%.2f\n",
+              info.arch.c_str(), info.upsample, static_cast<long long>(state.step), state.minutes, report.final_loss,
+              state.best_validation_loss, static_cast<long long>(state.best_step), choice.threshold, choice.metrics.jaccard,
+              choice.metrics.rmse_lateral_nm, report.elapsed_s > 0 ? double(report.steps) / report.elapsed_s : 0.0,
+              report.data_wait_s);
+}
+
+}  // namespace detail
+
+inline void run_train(const TrainOptions& o) {
+  deep::ModelInfo info;
+  std::unique_ptr<nn::ModelFile> checkpoint;
+  if (!o.resume.empty()) {
+    checkpoint = std::make_unique<nn::ModelFile>(unwrap(nn::load_model_file(o.resume)));
+    info = unwrap(deep::read_info(*checkpoint));
+    if (o.steps > 0 || o.minutes > 0) info.budget = {o.steps, o.minutes};
+  } else {
+    if (o.steps <= 0 && o.minutes <= 0) throw CLI::ValidationError("--steps/--minutes", "one of them is required (> 0)");
+    info.arch = o.arch;
+    info.upsample = o.upsample > 0 ? o.upsample : deep::default_upsample(o.arch);
+    auto& c = info.conditions;
+    c.pixel_nm = o.pixel_nm;
+    c.sigma_nm = parse_value_range("--sigma-nm", o.sigma_nm, RangeBound::positive);
+    c.photons = parse_value_range("--photons", o.photons, RangeBound::non_negative);
+    c.density_per_um2 = parse_value_range("--density", o.density, RangeBound::non_negative);
+    c.background_photons = parse_value_range("--background", o.background, RangeBound::non_negative);
+    c.quality = o.quality.empty() ? sim::ValueRange{-1, -1} : parse_value_range("--quality", o.quality, RangeBound::non_negative, 100);
+    if (c.coded() && std::ceil(c.quality.lo) > std::floor(c.quality.hi))
+      throw CLI::ValidationError("--quality", "value " + o.quality + " holds no integer quality");
+    c.patch_px = o.patch > 0 ? o.patch : (o.arch == "deep_storm" ? 16 : 32);
+    check(c.validate());
+    info.camera = o.camera;
+    info.target.kind = o.target == "distance" ? sim::TargetKind::distance : sim::TargetKind::spikes;
+    // Deep-STORM scales its spikes by 100 so that the blurred MSE outweighs the L1 term (the L1
+    // optimum shrinks a perfect output by ≈ 1.6/spike_value).
+    info.target.spike_value = 100;
+    info.batch = o.batch;
+    info.lr = o.lr;
+    info.validate_every = o.validate_every;
+    info.validation_batches = o.validation_batches;
+    info.tolerance_nm = o.tolerance_nm;
+    info.seed = o.seed;
+    info.budget = {o.steps, o.minutes};
+    info.command = o.command;
+  }
+  check(deep::with_network(info.arch, info.upsample, [&](auto& net) -> Status {
+    using Net = std::remove_reference_t<decltype(net)>;
+    if (info.conditions.patch_px % Net::size_multiple(info.upsample) != 0)
+      throw CLI::ValidationError("--patch", std::to_string(info.conditions.patch_px) + " must be a multiple of " +
+                                                std::to_string(Net::size_multiple(info.upsample)) + " for " + info.arch);
+    with_training_camera(info.camera, info.conditions.patch_px,
+                         [&](const auto& cam) { detail::train_with(o, net, cam, info, checkpoint.get()); });
+    return {};
+  }));
+}
+
+inline void register_train(CLI::App& app, int& exit_code, std::string command_line) {
+  auto* cmd = app.add_subcommand("train", "train a localization network on simulated frames");
+  auto opt = std::make_shared<TrainOptions>();
+  opt->command = std::move(command_line);
+  cmd->add_option("-o,--output", opt->output, "model file to write")->required();
+  cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel"}));
+  cmd->add_option("--upsample", opt->upsample, "output grid factor r (default 8)")->check(CLI::Range(1, 16));
+  cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size, nm")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd, nm (A or A:B)")->capture_default_str();
+  cmd->add_option("--photons", opt->photons, "photons per emitter (A or A:B)")->capture_default_str();
+  cmd->add_option("--density", opt->density, "emitters per µm² per frame (A or A:B)")->capture_default_str();
+  cmd->add_option("--background", opt->background, "background photons per pixel (A or A:B)")->capture_default_str();
+  cmd->add_option("--camera", opt->camera, "camera of the training frames")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ideal", "emccd", "scmos", "cmos-phone"}));
+  cmd->add_option("--quality", opt->quality, "codec quality 0..100 (A or A:B): train on compressed frames");
+  auto* minutes = cmd->add_option("--minutes", opt->minutes, "wall-clock budget, minutes")->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", opt->steps, "budget in optimizer steps")->check(CLI::PositiveNumber)->excludes(minutes);
+  cmd->add_option("--seed", opt->seed, "random seed (weights, data)")->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "threads (0: all)")->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--resume", opt->resume, "continue from a checkpoint (MODEL.last.ckpt)")->check(CLI::ExistingFile);
+  cmd->add_option("--batch", opt->batch, "patches per step")->capture_default_str()->check(CLI::Range(2, 1024));
+  cmd->add_option("--patch", opt->patch, "patch side, camera pixels (default 16 deep_storm, 32 sub_pixel)")->check(CLI::Range(4, 512));
+  cmd->add_option("--lr", opt->lr, "Adam learning rate (cosine decay to 5 %)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--target", opt->target, "spikes (Deep-STORM) or distance (Yee et al.)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"spikes", "distance"}));
+  cmd->add_option("--validate-every", opt->validate_every, "steps between validations")->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--validation-batches", opt->validation_batches, "validation batches")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--tolerance-nm", opt->tolerance_nm, "matching radius for the threshold choice")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("-q,--quiet", opt->quiet, "no progress output");
+  cmd->callback([opt, &exit_code] {
+    run_train(*opt);
+    exit_code = 0;
+  });
+}
+
+}  // namespace smlm::cli

@@ -1,0 +1,108 @@
+// model.hpp: a model file round trip gives bit-identical outputs and the same info; another
+// preset's file, a file whose configuration differs, or one missing a key is refused by name.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <smlm/deep/model.hpp>
+#include <smlm/deep/reconstruct.hpp>
+
+using namespace smlm;
+
+namespace {
+std::string tmp(const char* name) { return std::string(SMLM_TEST_TMP_DIR) + "/" + name; }
+
+template <class Net>
+Image<float> output_of(Net& net, const nn::InputNormalization& norm, int r) {
+  Image<float> frame(16, 16);
+  for (std::ptrdiff_t i = 0; i < frame.size(); ++i) frame.data()[i] = float((i * 37) % 101);
+  deep::Reconstructor<Net> rec(net, norm, r);
+  Image<float> out(16 * r, 16 * r);
+  const ConstImageView<float> in[1] = {const_view(frame)};
+  const ImageView<float> maps[1] = {make_view(out)};
+  rec.run(in, maps);
+  return out;
+}
+
+deep::ModelInfo example_info() {
+  deep::ModelInfo info;
+  info.arch = "sub_pixel";
+  info.upsample = 4;
+  info.normalization = {0.99, 0.25, 1.5};
+  info.conditions.sigma_nm = {100, 120};
+  info.conditions.quality = {60, 90};
+  info.camera = "emccd";
+  info.target.kind = sim::TargetKind::distance;
+  info.decode = deep::DecodeOptions::for_upsample(4);
+  info.decode.threshold = 2.5;
+  info.validation_jaccard = 0.75;
+  info.training.step = 123;
+  info.budget.minutes = 30;
+  info.command = "smlm train -o x";
+  return info;
+}
+}  // namespace
+
+TEST_CASE("model files: save then load gives bit-identical outputs and the same info") {
+  const deep::ModelInfo info = example_info();
+  nn::SubPixel net(4);
+  net.init(8);
+  for_each_buffer(net, [](nn::Tensor<float>& b) { for (auto& v : b) v += 0.125f; });  // non-trivial running statistics
+  const std::string path = tmp("model_roundtrip.smlm");
+  REQUIRE(deep::save_model(path, info, net).ok());
+  const auto file = nn::load_model_file(path);
+  REQUIRE(file);
+  const auto back = deep::read_info(*file);
+  REQUIRE(back);
+  CHECK(back->arch == "sub_pixel");
+  CHECK(back->upsample == 4);
+  CHECK(back->normalization.mean == 0.25);
+  CHECK(back->conditions.sigma_nm.hi == 120);
+  CHECK(back->conditions.quality.lo == 60);
+  CHECK(back->camera == "emccd");
+  CHECK(back->target.kind == sim::TargetKind::distance);
+  CHECK(back->decode.threshold == 2.5);
+  CHECK(back->training.step == 123);
+  CHECK(back->budget.minutes == 30);
+  CHECK(back->command == "smlm train -o x");
+  nn::SubPixel loaded(4);
+  loaded.init(99);
+  REQUIRE(deep::load_weights(*file, *back, loaded).ok());
+  const Image<float> a = output_of(net, info.normalization, 4), b = output_of(loaded, back->normalization, 4);
+  CHECK((a == b).all());
+}
+
+TEST_CASE("model files: another architecture, a changed configuration, a missing key") {
+  const deep::ModelInfo info = example_info();
+  nn::SubPixel net(4);
+  net.init(1);
+  nn::ModelFile file;
+  deep::store_info<nn::SubPixel>(info, file);
+  nn::store_network(net, file);
+  file.source = "m.smlm";
+  // Loading a sub_pixel file into Deep-STORM's network: the configuration check names both.
+  nn::DeepStorm other(4);
+  const Status wrong = deep::load_weights(file, info, other);
+  REQUIRE(!wrong.ok());
+  CHECK(wrong.message().find("configuration") != std::string::npos);
+  // A stored configuration that differs from this build's preset of that name.
+  nn::ModelFile changed = file;
+  auto numbers = *changed.get_doubles("arch.config");
+  numbers[1] += 1;  // widths[0]
+  changed.set("arch.config", numbers);
+  CHECK(!deep::load_weights(changed, info, net).ok());
+  // A missing key is named.
+  nn::ModelFile missing = file;
+  std::erase_if(missing.metadata, [](const nn::MetaEntry& e) { return e.key == "norm.sd"; });
+  const auto r = deep::read_info(missing);
+  REQUIRE(!r);
+  CHECK(r.message().find("norm.sd") != std::string::npos);
+  // Values out of range are refused.
+  nn::ModelFile bad = file;
+  bad.set("upsample", std::int64_t(0));
+  CHECK(!deep::read_info(bad));
+  // An unknown architecture name.
+  CHECK(!deep::with_network("resnet", 4, [](auto&) { return Status{}; }).ok());
+}
