@@ -12,7 +12,7 @@
 // emitter). Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none
 // with -q) and one summary line on stdout:
 //   arch=<a> upsample=<r> steps=<n> minutes=<m> loss=<l> val_loss=<v> best_step=<s> threshold=<t>
-//   val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w>
+//   min_distance_px=<d> val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w>
 #pragma once
 
 #include <chrono>
@@ -237,16 +237,20 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   }
   const std::vector<Image<float>> maps = validation_maps(net, validation, &pool);
   info.decode = deep::DecodeOptions::for_upsample(info.upsample);
+  // Suppression radii of 0, ¼, ½ and ¾ camera pixel (output pixels).
+  const double r = info.upsample;
   const deep::ThresholdChoice choice = deep::tune_threshold(maps, validation.truth, info.conditions.pixel_nm, info.upsample,
-                                                            info.decode, info.tolerance_nm);
+                                                            info.decode, info.tolerance_nm, {0.0, r / 4, r / 2, 3 * r / 4});
   info.decode.threshold = choice.threshold;
+  info.decode.min_distance_px = choice.min_distance_px;
   info.validation_jaccard = choice.metrics.jaccard;
   info.validation_rmse_nm = choice.metrics.rmse_lateral_nm;
   check(deep::save_model(o.output, info, net));
   std::printf("arch=%s upsample=%d steps=%lld minutes=%.2f loss=%.5g val_loss=%.5g best_step=%lld threshold=%.5g "
-              "val_jaccard=%.4f val_rmse_nm=%.2f steps_per_s=%.3f data_wait_s=%.2f\n",
+              "min_distance_px=%g val_jaccard=%.4f val_rmse_nm=%.2f steps_per_s=%.3f data_wait_s=%.2f\n",
               info.arch.c_str(), info.upsample, static_cast<long long>(state.step), state.minutes, report.final_loss,
-              state.best_validation_loss, static_cast<long long>(state.best_step), choice.threshold, choice.metrics.jaccard,
+              state.best_validation_loss, static_cast<long long>(state.best_step), choice.threshold, choice.min_distance_px,
+              choice.metrics.jaccard,
               choice.metrics.rmse_lateral_nm, report.elapsed_s > 0 ? double(report.steps) / report.elapsed_s : 0.0,
               report.data_wait_s);
 }

@@ -7,10 +7,12 @@
 // molecule is one compact maximum, so one decoder serves both; the defaults scale with r so
 // that the squares cover about half a camera pixel.
 //
-// The threshold is the only parameter learned after training: tune_threshold tries thresholds
-// between the smallest and largest peak value found on the validation set's output maps and
-// keeps the one with the highest Jaccard index at the given tolerance after optimal matching
-// (eval/match.hpp). It is stored in the model file.
+// The threshold and the suppression radius are learned after training: tune_threshold tries
+// radii from a list and, for each, thresholds between the smallest and largest peak value found
+// on the validation set's output maps, and keeps the pair with the highest Jaccard index at the
+// given tolerance after optimal matching (eval/match.hpp). Both are stored in the model file. The
+// radius matters because a network may answer one emitter with two nearby maxima (seen on sparse
+// frames), which a radius of about half a camera pixel merges.
 #pragma once
 
 #include <algorithm>
@@ -73,54 +75,64 @@ std::size_t decode_frame(ConstImageView<T> map, std::int32_t frame, double pixel
 
 struct ThresholdChoice {
   double threshold = 0;
-  eval::DetectionMetrics metrics;  ///< at the chosen threshold
-  std::size_t candidates = 0;      ///< thresholds tried
+  double min_distance_px = 0;
+  eval::DetectionMetrics metrics;  ///< at the chosen threshold and suppression radius
+  std::size_t candidates = 0;      ///< (threshold, radius) pairs tried
 };
 
-/// Chooses options.threshold on output maps with known truth (see the header). maps[k] is
-/// frame k + 1 of `truth`. `tolerance_nm` is the matching radius.
+/// Chooses options.threshold and options.min_distance_px on output maps with known truth (see
+/// the header): every suppression radius of `radii_px` (output pixels) is tried with thresholds
+/// at `steps` quantiles of the peak values. maps[k] is frame k + 1 of `truth`; `tolerance_nm` is
+/// the matching radius. Ties keep the smaller radius and the lower threshold.
 template <class T>
 ThresholdChoice tune_threshold(const std::vector<Image<T>>& maps, const LocalizationTable& truth, double pixel_nm,
-                               int upsample, DecodeOptions options, double tolerance_nm, std::size_t steps = 48) {
-  // All peaks above a floor of 1 % of the largest output value, once.
+                               int upsample, DecodeOptions options, double tolerance_nm,
+                               const std::vector<double>& radii_px = {0.0}, std::size_t steps = 48) {
+  // All peaks above a floor of 1 % of the largest output value, once per radius.
   double top = 0;
   for (const auto& m : maps) top = std::max(top, static_cast<double>(m.maxCoeff()));
   options.threshold = 0.01 * top;
-  LocalizationTable all;
-  std::vector<loc::Peak> peaks;
-  std::vector<double> values;
-  for (std::size_t k = 0; k < maps.size(); ++k) {
-    const std::size_t before = all.size();
-    decode_frame(const_view(maps[k]), static_cast<std::int32_t>(k + 1), pixel_nm, upsample, options, peaks, all);
-    for (std::size_t i = before; i < all.size(); ++i) values.push_back(peaks[i - before].value);
-  }
   ThresholdChoice best;
   best.threshold = options.threshold;
-  if (values.empty()) return best;
-  std::vector<double> sorted = values;
-  std::sort(sorted.begin(), sorted.end());
+  double best_j = -1;
   eval::MatchOptions mo;
   mo.tolerance_nm = tolerance_nm;
-  double best_j = -1;
-  for (std::size_t s = 0; s < steps; ++s) {
-    // Thresholds at quantiles of the peak values (a peak is kept when its value exceeds t).
-    const double q = double(s) / double(steps);
-    const double t = s == 0 ? options.threshold : sorted[static_cast<std::size_t>(q * double(sorted.size() - 1))];
-    LocalizationTable kept;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (!(values[i] > t)) continue;
-      kept.id.push_back(static_cast<std::int64_t>(kept.size() + 1));
-      kept.frame.push_back(all.frame[i]);
-      kept.x_nm.push_back(all.x_nm[i]);
-      kept.y_nm.push_back(all.y_nm[i]);
-      kept.intensity_photons.push_back(all.intensity_photons[i]);
+  for (const double radius : radii_px) {
+    options.min_distance_px = radius;
+    LocalizationTable all;
+    std::vector<loc::Peak> peaks;
+    std::vector<double> values;
+    for (std::size_t k = 0; k < maps.size(); ++k) {
+      const std::size_t before = all.size();
+      decode_frame(const_view(maps[k]), static_cast<std::int32_t>(k + 1), pixel_nm, upsample, options, peaks, all);
+      for (std::size_t i = before; i < all.size(); ++i) values.push_back(peaks[i - before].value);
     }
-    const eval::DetectionMetrics m = eval::detection_metrics(eval::match(truth, kept, mo));
-    ++best.candidates;
-    if (m.jaccard > best_j) {
-      best_j = m.jaccard;
-      best.threshold = t;
-      best.metrics = m;
+    if (values.empty()) continue;
+    std::vector<double> sorted = values;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t s = 0; s < steps; ++s) {
+      // Thresholds at quantiles of the peak values (a peak is kept when its value exceeds t).
+      // Suppression ran at the floor threshold, so a higher threshold can only drop peaks a
+      // stronger neighbour already outranked: the same peaks find_peaks would keep at t.
+      const double q = double(s) / double(steps);
+      const double t = s == 0 ? options.threshold : sorted[static_cast<std::size_t>(q * double(sorted.size() - 1))];
+      LocalizationTable kept;
+      for (std::size_t i = 0; i < all.size(); ++i) {
+        if (!(values[i] > t)) continue;
+        kept.id.push_back(static_cast<std::int64_t>(kept.size() + 1));
+        kept.frame.push_back(all.frame[i]);
+        kept.x_nm.push_back(all.x_nm[i]);
+        kept.y_nm.push_back(all.y_nm[i]);
+        kept.intensity_photons.push_back(all.intensity_photons[i]);
+      }
+      const eval::DetectionMetrics m = eval::detection_metrics(eval::match(truth, kept, mo));
+      ++best.candidates;
+      if (m.jaccard > best_j) {
+        best_j = m.jaccard;
+        best.threshold = t;
+        best.min_distance_px = radius;
+        best.metrics = m;
+      }
     }
   }
   return best;
