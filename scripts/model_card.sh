@@ -2,7 +2,7 @@
 # Accuracy table of docs/model-card.md: a trained model beside the classic pipeline on simulated
 # test scenes it never trained on, and on the ThunderSTORM reference stack.
 #
-#   scripts/model_card.sh MODEL.smlm [OUT_DIR] [SMLM_BINARY]
+#   scripts/model_card.sh MODEL.smlm [OUT_DIR] [SMLM_BINARY]      (THREADS=n: reconstruct's threads)
 #
 # Test scenes (`smlm simulate`, 64 × 64 px of 100 nm, 20 frames, σ = 110 nm, 2000–2500 photons,
 # background 20 photons/px, ideal camera, seed 9001 — the conditions of ../shared/data): uniform
@@ -32,18 +32,19 @@ row() {  # row NAME METHOD EVAL_OUTPUT FPS
 
 evaluate_pair() {  # evaluate_pair NAME STACK TRUTH
   local name=$1 stack=$2 truth=$3
+  local dir=${name//[^A-Za-z0-9]/_}
   local rec
-  rec=$("$smlm" reconstruct "$model" "$stack" -o "$out/$name.net" -q)
+  rec=$("$smlm" reconstruct "$model" "$stack" -o "$out/$dir.net" -q --threads "${THREADS:-0}")
   local fps
   fps=$(sed -E 's/.*frames_per_s=([0-9.]+).*/\1/' <<<"$rec")
-  row "$name" network "$("$smlm" evaluate "$truth" "$out/$name.net/localizations.csv" --tolerance 50,100,250)" "$fps"
+  row "$name" network "$("$smlm" evaluate "$truth" "$out/$dir.net/localizations.csv" --tolerance 50,100,250)" "$fps"
   local t0 t1
   t0=$(date +%s.%N)
-  "$smlm" localize "$stack" -o "$out/$name.classic.csv" --pixel-nm 100 --camera "${4:-ideal}" ${5:-} --sigma-nm 110 >/dev/null
+  "$smlm" localize "$stack" -o "$out/$dir.classic.csv" --pixel-nm 100 --camera "${4:-ideal}" ${5:-} --sigma-nm 110 >/dev/null
   t1=$(date +%s.%N)
   local frames
   frames=$("$smlm" info "$stack" | sed -nE 's/.*frames=([0-9]+).*/\1/p' | head -1)
-  row "$name" classic "$("$smlm" evaluate "$truth" "$out/$name.classic.csv" --tolerance 50,100,250)" \
+  row "$name" classic "$("$smlm" evaluate "$truth" "$out/$dir.classic.csv" --tolerance 50,100,250)" \
       "$(awk -v f="${frames:-20}" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", f / (b - a) }')"
 }
 
