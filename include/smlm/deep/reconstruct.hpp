@@ -5,9 +5,9 @@
 // bottom and right to multiples of the network's size_multiple(r) with the value that the
 // frame's median takes after normalization (background), and cut into tiles of at most
 // tile_px × tile_px (rounded to the multiple). Consecutive tiles overlap by at least
-// 2·overlap_px; each output pixel is taken from the tile whose border is farther from it (the
-// boundary between two tiles is the middle of their overlap), so no output comes from within
-// overlap_px of a tile edge except at the frame's own edges. Frames no larger than a tile are one
+// 2·min(overlap_px, tile/4); each output pixel is taken from the tile whose border is farther
+// from it (the boundary between two tiles is the middle of their overlap), so no output comes
+// from within that margin of a tile edge except at the frame's own edges. Frames no larger than a tile are one
 // tile. Tiles of several frames run through the network as one batch (batch_tiles), in inference
 // mode without recording: the memory in use is that of one batch, whatever the movie's length.
 //
@@ -130,7 +130,10 @@ class Reconstructor {
       s.push_back({0, 0, padded});
       return s;
     }
-    const std::ptrdiff_t step = std::max(m, (tile - 2 * overlap) / m * m);
+    // Overlap at most a quarter of the tile on each side: consecutive tiles start at least half a
+    // tile apart, so a small --tile cannot multiply the work.
+    const std::ptrdiff_t margin = std::min(overlap, tile / 4);
+    const std::ptrdiff_t step = std::max(m, (tile - 2 * margin) / m * m);
     for (std::ptrdiff_t start = 0;; start += step) {
       const std::ptrdiff_t st = std::min(start, padded - tile);
       s.push_back({st, 0, 0});
