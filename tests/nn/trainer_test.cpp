@@ -3,6 +3,7 @@
 // an uninterrupted run, and stops at the first non-finite value naming the step and tensor.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -115,6 +116,39 @@ TEST_CASE("trainer: bit-identical weights on 1 and 2 threads, with and without p
   const auto a = run(1, true), b = run(2, true), c = run(2, false);
   CHECK(a == b);
   CHECK(a == c);
+}
+
+TEST_CASE("trainer: the final loss is the mean of the last steps' losses, whatever the progress window") {
+  FilterSource src;
+  const auto val = validation_set(src);
+  constexpr int window = TrainReport::final_loss_window;
+  // A progress call after every step (progress_seconds = 0) sees each step's own loss.
+  struct PerStep {
+    std::vector<double> losses;
+    std::int64_t last_step = 0;
+    void progress(const TrainProgress& p) {
+      if (p.step != last_step) losses.push_back(p.loss);
+      last_step = p.step;
+    }
+  };
+  for (const int steps : {10, window + 13}) {
+    CAPTURE(steps);
+    TrainerOptions opt;
+    opt.budget.steps = steps;
+    Net a = make_net(), b = make_net();
+    TrainState sa, sb;
+    PerStep rec;
+    const auto ra = train(a, src, mse_loss, val, opt, sa, rec, nullptr, 0.0);
+    const auto rb = train(b, src, mse_loss, val, opt, sb, NoHooks{}, nullptr, 1e9);
+    REQUIRE(ra);
+    REQUIRE(rb);
+    REQUIRE(rec.losses.size() == static_cast<std::size_t>(steps));
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(steps), window);
+    double sum = 0;
+    for (std::size_t i = rec.losses.size() - n; i < rec.losses.size(); ++i) sum += rec.losses[i];
+    CHECK(ra->final_loss == doctest::Approx(sum / double(n)).epsilon(1e-12));
+    CHECK(ra->final_loss == rb->final_loss);  // bit-identical: no hooks and one report at the end
+  }
 }
 
 TEST_CASE("trainer: a run resumed from a checkpoint ends with the weights of an uninterrupted run") {

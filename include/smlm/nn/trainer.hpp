@@ -22,6 +22,8 @@
 // visiting order). Nothing is written after that: the last good checkpoint stays the last one.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -105,7 +107,11 @@ struct TrainReport {
   double elapsed_s = 0;
   double data_wait_s = 0;           ///< of which waiting for batches
   double data_s = 0;                ///< time spent preparing batches (on the background thread)
-  double final_loss = std::numeric_limits<double>::quiet_NaN();  ///< mean over the last report window
+  /// Mean training loss over the last `final_loss_window` steps of this run (fewer when the run
+  /// had fewer): a function of the steps alone, so the same seed and steps give the same value
+  /// on any machine and thread count (the progress loss is a mean over a wall-clock window).
+  double final_loss = std::numeric_limits<double>::quiet_NaN();
+  static constexpr int final_loss_window = 32;
 };
 
 /// Hooks the loop calls; every member is optional (detected with requires).
@@ -195,6 +201,7 @@ Expected<TrainReport> train(Net& net, const Source& source, LossFn&& loss,
   prog.total_steps = budget.steps;
   double window_loss = 0;
   std::int64_t window_steps = 0;
+  std::array<double, TrainReport::final_loss_window> recent_losses{};  // ring of the last losses
   auto last_report = start;
   auto report_progress = [&](bool force) {
     if constexpr (requires { hooks.progress(prog); }) {
@@ -212,7 +219,6 @@ Expected<TrainReport> train(Net& net, const Source& source, LossFn&& loss,
                                                          : -1;
       prog.data_wait_s = report.data_wait_s;
       hooks.progress(prog);
-      report.final_loss = prog.loss;
       window_loss = 0;
       window_steps = 0;
     } else {
@@ -277,6 +283,7 @@ Expected<TrainReport> train(Net& net, const Source& source, LossFn&& loss,
     ++report.steps;
     window_loss += lv;
     ++window_steps;
+    recent_losses[static_cast<std::size_t>((report.steps - 1) % TrainReport::final_loss_window)] = lv;
     if (!options.prefetch && !done()) {
       const auto t0 = clock::now();
       fill(state.step, 1 - slot);
@@ -292,6 +299,14 @@ Expected<TrainReport> train(Net& net, const Source& source, LossFn&& loss,
   report.elapsed_s = seconds_since(start);
   report.data_s = data_s;
   state.minutes += report.elapsed_s / 60;
+  if (report.steps > 0) {
+    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(report.steps, TrainReport::final_loss_window));
+    double sum = 0;  // summed oldest-first, so the value does not depend on where the ring wraps
+    for (std::size_t i = 0; i < n; ++i)
+      sum += recent_losses[static_cast<std::size_t>((report.steps - std::int64_t(n) + std::int64_t(i)) %
+                                                    TrainReport::final_loss_window)];
+    report.final_loss = sum / double(n);
+  }
   report_progress(true);
   if constexpr (requires { { hooks.finished(state) } -> std::same_as<Status>; }) SMLM_TRY(hooks.finished(state));
   return report;
