@@ -88,17 +88,18 @@ TEST_CASE("reconstruct writes localizations, a float image and a PNG for the ref
   const std::string png = slurp(out + "/image.png");
   CHECK(png.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
 
-  // A lower threshold keeps at least as many local maxima. (Not 0: every maximum of an untrained
-  // network's output would go into the joint photon fit, whose cost grows as their number cubed.)
-  const double half = field(r.output, "threshold") / 2;
-  const std::string out0 = tmp_dir + "/reconstruct_ref_t0";
+  // A lower threshold keeps at least as many local maxima. (Only a little lower: the output of a
+  // network after 4 steps has thousands of maxima per frame; at threshold 0 about 4,000 per
+  // 64 × 64 frame go into the joint photon fit, seconds per frame under the sanitizers.)
+  const double lower = field(r.output, "threshold") * 0.9;
+  const std::string out0 = tmp_dir + "/reconstruct_ref_lower";
   fs::remove_all(out0);
   auto r0 = run_smlm("reconstruct " + model + " " + reference_stack + " -o " + out0 + " --threads 2 -q --threshold " +
-                     std::to_string(half));
+                     std::to_string(lower));
   INFO(r0.output);
   REQUIRE(r0.exit_code == 0);
-  CHECK(field(r0.output, "threshold") == doctest::Approx(half).epsilon(1e-4));
-  CHECK(field(r0.output, "localizations") >= field(r.output, "localizations"));
+  CHECK(field(r0.output, "threshold") == doctest::Approx(lower).epsilon(1e-4));
+  CHECK(field(r0.output, "localizations") > field(r.output, "localizations"));
   CHECK(field(r0.output, "localizations") > 0);
   // The image does not depend on the decoding threshold.
   CHECK(slurp(out0 + "/image.tif") == slurp(out + "/image.tif"));
