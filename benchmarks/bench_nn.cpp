@@ -491,22 +491,45 @@ void BM_conv3x3_forward(benchmark::State& state) {
   state.counters["GFLOPs"] =
       benchmark::Counter(g.flops_per_sample() * double(n) * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
+// sub_pixel's layers in inference on 4 frames of 64 × 64: level 0, level 1, bottleneck, the
+// merge after the level-0 skip, and the head (3×3 to r² = 64 channels).
+void sub_pixel_layers(benchmark::internal::Benchmark* b) {
+  for (const auto& a : {std::vector<std::int64_t>{32, 32, 64, 4}, {64, 64, 32, 4}, {128, 128, 16, 4}, {64, 32, 64, 4},
+                        {32, 64, 64, 4}})
+    b->Args(a);
+  b->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+}
 BENCHMARK(BM_conv3x3_forward)
     ->Args({128, 512, 64, 1})
     ->Args({512, 128, 128, 1})
     ->Args({64, 32, 512, 1})
     ->Args({128, 64, 256, 1})
     ->Args({64, 128, 32, 16})
-    // sub_pixel's layers in inference on 4 frames of 64 × 64: level 0, level 1, bottleneck, the
-    // merge after the level-0 skip, and the head (3×3 to r² = 64 channels).
-    ->Args({32, 32, 64, 4})
-    ->Args({64, 64, 32, 4})
-    ->Args({128, 128, 16, 4})
-    ->Args({64, 32, 64, 4})
-    ->Args({32, 64, 64, 4})
-    ->Unit(benchmark::kMillisecond)
-    ->MeasureProcessCPUTime()
-    ->UseRealTime();
+    ->Apply(sub_pixel_layers);
+
+// The same layers on the im2col + Eigen GEBP path, which conv2d_forward takes where no
+// micro-kernel is compiled (and for stride 2, double): the same band jobs on 2 threads.
+void BM_conv3x3_forward_im2col(benchmark::State& state) {
+  const std::ptrdiff_t cin = state.range(0), cout = state.range(1), s = state.range(2), n = state.range(3);
+  nn::WorkerPool pool(2);
+  nn::Tensor<float> x({n, cin, s, s}, 0.25f), w({cout, cin, 3, 3}, 0.01f), y({n, cout, s, s});
+  const auto g = nn::conv2d_geometry(x.shape(), w.shape(), 1, nn::Padding::same);
+  const auto per_worker = static_cast<std::ptrdiff_t>(nn::conv_worker_scratch<float>(g));
+  nn::Tensor<float> scratch({1, 1, 2, per_worker});
+  const std::ptrdiff_t bands = nn::detail::forward_bands(g, n), plane = g.out_plane();
+  for (auto _ : state) {
+    pool.run(n * bands, [&](std::ptrdiff_t j, int worker) {
+      const std::ptrdiff_t b = j / bands, r0 = j % bands * g.out_h / bands, r1 = (j % bands + 1) * g.out_h / bands;
+      float* yn = y.data() + b * g.out_c * plane;
+      for (std::ptrdiff_t o = 0; o < g.out_c; ++o) std::fill(yn + o * plane + r0 * g.out_w, yn + o * plane + r1 * g.out_w, 0.0f);
+      nn::conv_forward_rows(g, x.data() + b * g.in_c * g.in_plane(), w.data(), yn, scratch.data() + worker * per_worker, r0, r1);
+    });
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOPs"] =
+      benchmark::Counter(g.flops_per_sample() * double(n) * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_conv3x3_forward_im2col)->Apply(sub_pixel_layers);
 
 // The scalar reference, for scale (one small layer).
 void BM_conv3x3_forward_ref(benchmark::State& state) {

@@ -64,7 +64,7 @@ const ConvCase conv_cases[] = {
 TEST_CASE("pack_shifted: the padded input holds x with zeros around, panels hold its shifted slices") {
   // Every kept position q = r·Wp + j (j < out_w) of the extended grid must see the convolution's
   // tap (c, u, v) = x[c][r + u − pad_top][j + v − pad_left] (zero outside), and the packed block
-  // must hold those values at block[(p·depth + t)·48 + i] for position q0 + 48·p + i.
+  // must hold those values at block[(p·depth + t)·mr + i] for position q0 + mr·p + i.
   std::uint32_t stream = 0;
   std::vector<ConvCase> cases;
   for (const ConvCase& c : conv_cases)
@@ -104,18 +104,37 @@ TEST_CASE("pack_shifted: the padded input holds x with zeros around, panels hold
 }
 
 #if SMLM_NN_MICROKERNEL
-TEST_CASE("micro_48x8 agrees bit for bit with its scalar reference") {
+TEST_CASE("micro_kernel agrees bit for bit with its scalar reference") {
   const std::uint64_t seed = 4808;
   INFO("seed " << seed);
   for (const std::ptrdiff_t kc : {1, 7, 256}) {
     CAPTURE(kc);
-    auto a = random_tensor<float>({1, 1, kc, detail::micro_mr}, seed, 1), b = random_tensor<float>({1, 1, kc, 8}, seed, 2);
-    auto c0 = random_tensor<float>({1, 1, 8, 53}, seed, 3);
-    Tensor<float> c1({1, 1, 8, 53});
+    const std::ptrdiff_t ld = detail::micro_mr + 5;
+    auto a = random_tensor<float>({1, 1, kc, detail::micro_mr}, seed, 1);
+    auto b = random_tensor<float>({1, 1, kc, detail::micro_nr}, seed, 2);
+    auto c0 = random_tensor<float>({1, 1, detail::micro_nr, ld}, seed, 3);
+    Tensor<float> c1({1, 1, detail::micro_nr, ld});
     for (std::ptrdiff_t i = 0; i < c0.size(); ++i) c1[i] = c0[i];
-    detail::micro_48x8(kc, a.data(), b.data(), c0.data(), 53);
-    detail::micro_48x8_ref(kc, a.data(), b.data(), c1.data(), 53);
-    for (std::ptrdiff_t i = 0; i < c0.size(); ++i) REQUIRE(c0[i] == c1[i]);  // rows 48..52 untouched too
+    detail::micro_kernel(kc, a.data(), b.data(), c0.data(), ld);
+    detail::micro_kernel_ref(kc, a.data(), b.data(), c1.data(), ld);
+    for (std::ptrdiff_t i = 0; i < c0.size(); ++i) REQUIRE(c0[i] == c1[i]);  // rows mr..mr+4 untouched too
+  }
+}
+
+TEST_CASE("transpose_block agrees with its scalar reference, rows at any alignment") {
+  constexpr int lanes = detail::transpose_lanes;
+  const std::uint64_t seed = 808;
+  INFO("seed " << seed);
+  auto src = random_tensor<float>({1, 1, 1, 4 * lanes * lanes}, seed, 1);
+  const float* rows[lanes];
+  for (int r = 0; r < lanes; ++r) rows[r] = src.data() + r * (lanes + 3) + r % 3;  // unaligned, uneven starts
+  const std::ptrdiff_t ld = lanes + 5;
+  std::vector<float> fast(std::size_t(lanes * ld), -1.0f), ref(fast);
+  detail::transpose_block(rows, fast.data(), ld);
+  detail::transpose_block_ref(rows, ref.data(), ld);
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(fast[i] == ref[i]);  // the gaps between destination rows untouched too
   }
 }
 #endif

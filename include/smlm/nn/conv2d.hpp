@@ -323,9 +323,10 @@ void conv_backward_weight_sample(const ConvGeometry& g, const T* x, const T* dy,
 // The input is copied once into a zero-padded plane of width Wp = out_w + k − 1, and the product
 // runs over an extended grid of output positions q = r·Wp + j (the k − 1 extra per row are
 // computed and dropped). On that grid tap (c, u, v) of position q is element
-// c·Hp·Wp + q + u·Wp + v of the padded input, so the patches of 48 consecutive positions are 48
-// consecutive elements: they pack straight into the cache-sized block the micro-kernel reads.
-// Positions are padded up to whole panels of 48 and channels to panels of 8 (computed, dropped),
+// c·Hp·Wp + q + u·Wp + v of the padded input, so the patches of mr consecutive positions are mr
+// consecutive elements (mr = micro_mr: 48 on AVX-512, 24 on AVX2): they pack straight into the
+// cache-sized block the micro-kernel reads.
+// Positions are padded up to whole panels of mr and channels to panels of nr (computed, dropped),
 // so the micro-kernel never sees an edge. The weights are packed once per call.
 
 namespace detail {
@@ -389,8 +390,8 @@ void for_each_grid_run(const ConvGeometry& g, std::ptrdiff_t q0, std::ptrdiff_t 
   }
 }
 
-/// Packs `panels` panels of 48 grid positions from q0 and taps [k0, k0 + depth) (c slowest):
-/// block[(p·depth + t)·48 + i] = patch of position q0 + 48·p + i at tap k0 + t.
+/// Packs `panels` panels of micro_mr grid positions from q0 and taps [k0, k0 + depth) (c slowest):
+/// block[(p·depth + t)·mr + i] = patch of position q0 + mr·p + i at tap k0 + t.
 template <class T>
 void pack_shifted(const ConvGeometry& g, const T* xp, std::ptrdiff_t q0, std::ptrdiff_t panels, std::ptrdiff_t k0,
                   std::ptrdiff_t depth, T* block) noexcept {
@@ -415,7 +416,7 @@ void pack_shifted(const ConvGeometry& g, const T* xp, std::ptrdiff_t q0, std::pt
 }
 
 /// Packs the weights ([C_out, depth] row-major) for the micro-kernel: for each block of
-/// shifted_kc taps, for each panel of 8 output channels (zeros past C_out), 8 values per tap.
+/// shifted_kc taps, for each panel of micro_nr output channels (zeros past C_out), nr values per tap.
 template <class T>
 void pack_shifted_weights(const ConvGeometry& g, const T* w, T* packed) noexcept {
   const std::ptrdiff_t depth = g.depth(), nc = round_up(g.out_c, micro_nr);
@@ -457,9 +458,11 @@ inline void conv_forward_rows_shifted(const ConvGeometry& g, const float* xp, co
     for (std::ptrdiff_t k2 = 0; k2 < depth; k2 += shifted_kc) {
       const std::ptrdiff_t kc = std::min(shifted_kc, depth - k2);
       pack_shifted(g, xp, q0, panels, k2, kc, block);
+      // One weight panel stays in L1 while the position panels stream from L2 (the other order
+      // was 15-20 % slower on the big Deep-STORM layers with AVX2's panels: docs/performance.md).
       for (std::ptrdiff_t j0 = 0; j0 < nc; j0 += micro_nr, b += kc * micro_nr)
         for (std::ptrdiff_t p = 0; p < panels; ++p)
-          micro_48x8(kc, block + p * kc * micro_mr, b, out + p * micro_mr + j0 * ld, ld);
+          micro_kernel(kc, block + p * kc * micro_mr, b, out + p * micro_mr + j0 * ld, ld);
     }
     // Keep the real positions: y[o][r][j] += out[o·ld + r·Wp + j − q0] for j < out_w.
     for_each_grid_run(g, q0, q0 + mc, [&](std::ptrdiff_t q, std::ptrdiff_t r, std::ptrdiff_t j, std::ptrdiff_t, std::ptrdiff_t n) {
@@ -479,31 +482,33 @@ inline void conv_forward_rows_shifted(const ConvGeometry& g, const float* xp, co
 inline constexpr std::ptrdiff_t wgrad_kc = 256;
 
 /// Per-worker scratch of shifted_weight_gradient: the packed positions of dy and of the patches,
-/// and the padded gradient (taps rounded up to 48, channels to 8).
+/// and the padded gradient (taps rounded up to mr, channels to nr).
 inline std::size_t wgrad_worker_scratch(const ConvGeometry& g) noexcept {
   return static_cast<std::size_t>(2 * wgrad_kc * round_up(g.out_c, micro_nr) + wgrad_kc * micro_mr +
                                   round_up(g.depth(), micro_mr) * round_up(g.out_c, micro_nr) + 64);
 }
 
-/// gt (taps × channels, column-major, leading dimension round_up(depth, 48)) += ∂/∂w of one
+/// gt (taps × channels, column-major, leading dimension round_up(depth, mr)) += ∂/∂w of one
 /// sample on the extended grid: Σ_q patch(q, t) · dy(o, q) over kept positions q, from the padded
 /// input xp and dy (out_c × out_h × out_w). The reduction runs over blocks of wgrad_kc positions:
-/// dy's block is packed 8 channels per position (zero at dropped positions), each group of 48
-/// taps is transposed out of the padded input 16 × 16 at a time, and micro_48x8 accumulates.
+/// dy's block is packed nr channels per position (zero at dropped positions), each group of mr
+/// taps is transposed out of the padded input L × L at a time (L = transpose_lanes), and
+/// micro_kernel accumulates.
 inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, const float* dy, float* gt,
                                     float* scratch) noexcept {
 #if SMLM_NN_MICROKERNEL
+  constexpr int lanes = transpose_lanes;
   const ShiftedGrid s = ShiftedGrid::of(g);
   const std::ptrdiff_t depth = g.depth(), kd = round_up(depth, micro_mr), nc = round_up(g.out_c, micro_nr);
   const std::ptrdiff_t kk = g.k * g.k, q_total = g.out_h * s.wp, plane = g.out_plane();
-  float* bdy = scratch;                   // [channel panel][position][8]
-  float* apatch = bdy + wgrad_kc * nc;    // [position][48]
+  float* bdy = scratch;                   // [channel panel][position][nr]
+  float* apatch = bdy + wgrad_kc * nc;    // [position][mr]
   float* dyx = apatch + wgrad_kc * micro_mr;  // [channel][position]: dy on the grid, 0 where dropped
-  alignas(64) static constexpr float zeros[16] = {};
+  alignas(64) static constexpr float zeros[lanes] = {};
   for (std::ptrdiff_t q0 = 0; q0 < q_total; q0 += wgrad_kc) {
-    const std::ptrdiff_t kc = std::min(wgrad_kc, round_up(q_total - q0, 16));
-    // dy's positions of this block on the extended grid, then 16 channels × 16 positions at a
-    // time transposed into the 8-channel panels.
+    const std::ptrdiff_t kc = std::min(wgrad_kc, round_up(q_total - q0, lanes));
+    // dy's positions of this block on the extended grid, then L channels × L positions at a
+    // time transposed into the nr-channel panels.
     for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
       float* row = dyx + o * kc - q0;
       for_each_grid_run(g, q0, q0 + kc, [&](std::ptrdiff_t q, std::ptrdiff_t r, std::ptrdiff_t j, std::ptrdiff_t len, std::ptrdiff_t n) {
@@ -511,34 +516,32 @@ inline void shifted_weight_gradient(const ConvGeometry& g, const float* xp, cons
         std::fill(row + q + n, row + q + len, 0.0f);
       });
     }
-    for (std::ptrdiff_t o0 = 0; o0 < nc; o0 += 16) {
-      const float* rows[16];
-      alignas(64) float tile[256];
-      for (std::ptrdiff_t q = 0; q < kc; q += 16) {
-        for (int i = 0; i < 16; ++i) rows[i] = o0 + i < g.out_c ? dyx + (o0 + i) * kc + q : zeros;
-        transpose16(rows, tile, 16);
-        for (int e = 0; e < 16; ++e) {
-          std::memcpy(bdy + o0 * kc + (q + e) * micro_nr, tile + e * 16, micro_nr * sizeof(float));
-          if (o0 + micro_nr < nc)
-            std::memcpy(bdy + (o0 + micro_nr) * kc + (q + e) * micro_nr, tile + e * 16 + micro_nr, micro_nr * sizeof(float));
-        }
+    for (std::ptrdiff_t o0 = 0; o0 < nc; o0 += lanes) {
+      const float* rows[lanes];
+      alignas(64) float tile[lanes * lanes];
+      for (std::ptrdiff_t q = 0; q < kc; q += lanes) {
+        for (int i = 0; i < lanes; ++i) rows[i] = o0 + i < g.out_c ? dyx + (o0 + i) * kc + q : zeros;
+        transpose_block(rows, tile, lanes);
+        for (int e = 0; e < lanes; ++e)
+          for (std::ptrdiff_t o1 = o0; o1 < std::min<std::ptrdiff_t>(o0 + lanes, nc); o1 += micro_nr)
+            std::memcpy(bdy + o1 * kc + (q + e) * micro_nr, tile + e * lanes + (o1 - o0), micro_nr * sizeof(float));
       }
     }
     for (std::ptrdiff_t t0 = 0; t0 < kd; t0 += micro_mr) {
-      for (std::ptrdiff_t t1 = t0; t1 < t0 + micro_mr; t1 += 16) {
-        const float* rows[16];
-        std::ptrdiff_t offs[16];
-        for (int i = 0; i < 16; ++i) {
+      for (std::ptrdiff_t t1 = t0; t1 < t0 + micro_mr; t1 += lanes) {
+        const float* rows[lanes];
+        std::ptrdiff_t offs[lanes];
+        for (int i = 0; i < lanes; ++i) {
           const std::ptrdiff_t t = t1 + i, c = t / kk, u = t % kk / g.k, v = t % g.k;
           offs[i] = t < depth ? c * s.plane() + u * s.wp + v + q0 : -1;
         }
-        for (std::ptrdiff_t q = 0; q < kc; q += 16) {
-          for (int i = 0; i < 16; ++i) rows[i] = offs[i] >= 0 ? xp + offs[i] + q : zeros;
-          transpose16(rows, apatch + q * micro_mr + (t1 - t0), micro_mr);
+        for (std::ptrdiff_t q = 0; q < kc; q += lanes) {
+          for (int i = 0; i < lanes; ++i) rows[i] = offs[i] >= 0 ? xp + offs[i] + q : zeros;
+          transpose_block(rows, apatch + q * micro_mr + (t1 - t0), micro_mr);
         }
       }
       for (std::ptrdiff_t jp = 0; jp < nc; jp += micro_nr)
-        micro_48x8(kc, apatch, bdy + jp * kc, gt + t0 + jp * kd, kd);
+        micro_kernel(kc, apatch, bdy + jp * kc, gt + t0 + jp * kd, kd);
     }
   }
 #else
