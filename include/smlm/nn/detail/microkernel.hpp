@@ -140,7 +140,12 @@ inline void micro_kernel(std::ptrdiff_t kc, const float* a, const float* b, floa
 #pragma GCC unroll 8
   for (int j = 0; j < micro_nr; ++j) acc[0][j] = acc[1][j] = acc[2][j] = R::zero();
   for (std::ptrdiff_t k = 0; k < kc; ++k, a += micro_mr, b += micro_nr) {
-    const typename R::reg a0 = R::load(a), a1 = R::load(a + p), a2 = R::load(a + 2 * p);
+    typename R::reg a0 = R::load(a), a1 = R::load(a + p), a2 = R::load(a + 2 * p);
+    // Keep the three packets in registers. With all 16 ymm registers in use GCC 12 otherwise
+    // folds the loads into the FMAs, loading each packet once per broadcast (12 loads of A per k
+    // instead of 3): 1.2-1.5x slower convolutions on AVX2 (docs/performance.md). On AVX-512
+    // (32 registers) it kept them anyway; the generated instructions are the same.
+    asm("" : "+v"(a0), "+v"(a1), "+v"(a2));
 #pragma GCC unroll 8
     for (int j = 0; j < micro_nr; ++j) {
       const typename R::reg bj = R::broadcast(b + j);
