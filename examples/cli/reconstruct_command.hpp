@@ -6,8 +6,10 @@
 //                          range) per localization (loc/amplitudes.hpp), divided by --adu-per-photon
 //   DIR/image.tif          the sum of the output maps (float32, r times the camera's resolution)
 //   DIR/image.png          the same, colour-mapped (0 .. its 99.9th percentile)
+//   --maps FILE            (optional) every frame's output map, a float32 TIFF stack
 // Each file is written under a temporary name and renamed when complete. Prints one line:
-//   frames=<n> localizations=<n> seconds=<s> frames_per_s=<f> threshold=<t>
+//   frames=<n> localizations=<n> seconds=<s> frames_per_s=<f> threshold=<t> split=<n>
+// (split: peaks that counting by mass made two, deep/decode.hpp; --split-factor 0 turns it off)
 #pragma once
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +46,10 @@ struct ReconstructOptions {
   std::ptrdiff_t batch = 4;
   std::ptrdiff_t tile = 128;
   double threshold = std::nan("");  // NaN: the model's
+  double split_factor = std::nan("");  // NaN: the model's; 0: no counting by mass
   double adu_per_photon = 1;
   double sigma_nm = std::nan("");  // NaN: the middle of the model's training range
+  std::string maps;  // empty: not written
   bool quiet = false;
 };
 
@@ -78,17 +83,35 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
   deep::Reconstructor<Net> rec(net, info.normalization, info.upsample, ro, &pool);
   deep::DecodeOptions decode = info.decode;
   if (!std::isnan(o.threshold)) decode.threshold = o.threshold;
+  if (!std::isnan(o.split_factor)) {
+    if (o.split_factor > 0 && !(decode.single_mass > 0))
+      throw CLI::ValidationError("--split-factor", "value " + std::to_string(o.split_factor) + ": " + o.model +
+                                                       " was tuned without counting by mass (no single-molecule mass)");
+    decode.split_factor = o.split_factor;
+  }
 
   const std::ptrdiff_t h = reader.height(), w = reader.width(), r = info.upsample, frames = reader.frames();
   Image<float> sum = Image<float>::Zero(h * r, w * r);
   std::vector<Image<float>> in(static_cast<std::size_t>(o.batch), Image<float>(h, w));
   std::vector<Image<float>> out(static_cast<std::size_t>(o.batch), Image<float>(h * r, w * r));
   LocalizationTable table;
-  std::vector<loc::Peak> peaks;
+  deep::MovieDecoder movie(decode, info.conditions.pixel_nm, static_cast<int>(info.upsample));
   const double sigma_nm = std::isnan(o.sigma_nm) ? 0.5 * (info.conditions.sigma_nm.lo + info.conditions.sigma_nm.hi) : o.sigma_nm;
   const psf::IntegratedGaussian<float> psf_model{.sigma_px = static_cast<float>(sigma_nm / info.conditions.pixel_nm)};
   loc::AmplitudeWorkspace<float> amplitude_ws;
   std::vector<double> xs, ys, photons;
+  // The per-frame maps stream into a temporary file, renamed when the last frame is in.
+  std::optional<io::TiffWriter> map_writer;
+  const std::string maps_tmp = o.maps + ".tmp";
+  if (!o.maps.empty()) map_writer.emplace(unwrap(io::TiffWriter::create(maps_tmp, io::pixel_type::f32, w * r, h * r, frames)));
+  struct RemoveOnThrow {
+    const std::string& path;
+    bool armed;
+    ~RemoveOnThrow() {
+      std::error_code ec;
+      if (armed) std::filesystem::remove(path, ec);
+    }
+  } maps_guard{maps_tmp, !o.maps.empty()};
   Progress progress("reconstruct", frames, "frames", o.quiet ? Progress::mode::quiet : Progress::mode::automatic);
   const auto start = std::chrono::steady_clock::now();
   for (std::ptrdiff_t first = 0; first < frames; first += o.batch) {
@@ -107,25 +130,41 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
     for (std::ptrdiff_t j = 0; j < n; ++j) {
       const auto& m = out[static_cast<std::size_t>(j)];
       sum += m;
-      const std::size_t before = table.size();
-      deep::decode_frame(const_view(m), static_cast<std::int32_t>(first + j + 1), info.conditions.pixel_nm, info.upsample,
-                         decode, peaks, table);
-      const std::size_t count = table.size() - before;
-      xs.resize(count), ys.resize(count), photons.resize(count);
-      for (std::size_t i = 0; i < count; ++i) {
-        xs[i] = table.x_nm[before + i] / info.conditions.pixel_nm;
-        ys[i] = table.y_nm[before + i] / info.conditions.pixel_nm;
-      }
-      double background = 0;
-      loc::estimate_amplitudes(psf_model, const_view(in[static_cast<std::size_t>(j)]), std::span<const double>(xs),
-                               std::span<const double>(ys), amplitude_ws, std::span<double>(photons), background);
-      for (std::size_t i = 0; i < count; ++i) table.intensity_photons[before + i] = photons[i] / o.adu_per_photon;
+      if (map_writer) check(map_writer->write_frame(const_view(m)));
+      movie.add(const_view(m), static_cast<std::int32_t>(first + j + 1));
     }
     progress.update(first + n);
   }
   progress.finish();
+  // Counting by mass needs the whole movie's blobs (deep/decode.hpp); then the photons of each
+  // frame's localizations, the frame read again.
+  const std::size_t split = movie.finish(table);
+  for (std::size_t b = 0; b < table.size();) {
+    std::size_t e = b;
+    while (e < table.size() && table.frame[e] == table.frame[b]) ++e;
+    Image<float>& frame = in.front();
+    check(reader.read_frame(table.frame[b] - 1, frame));
+    const std::size_t count = e - b;
+    xs.resize(count), ys.resize(count), photons.resize(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      xs[i] = table.x_nm[b + i] / info.conditions.pixel_nm;
+      ys[i] = table.y_nm[b + i] / info.conditions.pixel_nm;
+    }
+    double background = 0;
+    loc::estimate_amplitudes(psf_model, const_view(frame), std::span<const double>(xs), std::span<const double>(ys),
+                             amplitude_ws, std::span<double>(photons), background);
+    for (std::size_t i = 0; i < count; ++i) table.intensity_photons[b + i] = photons[i] / o.adu_per_photon;
+    b = e;
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  if (map_writer) {
+    check(map_writer->close());
+    std::error_code ec;
+    std::filesystem::rename(maps_tmp, o.maps, ec);
+    if (ec) throw cli_error(o.maps + ": cannot rename the finished file into place: " + ec.message());
+    maps_guard.armed = false;
+  }
   const std::string dir = o.output + "/";
   write_atomically(dir + "localizations.csv", [&](const std::string& p) { return io::write_localizations_csv(p, table); });
   write_atomically(dir + "image.tif", [&](const std::string& p) -> Status {
@@ -143,8 +182,8 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
   for (std::size_t i = 0; i < lut.size(); ++i) lut[i] = {hot[i].r, hot[i].g, hot[i].b};
   write_atomically(dir + "image.png",
                    [&](const std::string& p) { return io::write_png_colormapped(p, const_view(sum), 0.0f, hi, std::span<const io::Rgb8, 256>(lut)); });
-  std::printf("frames=%td localizations=%zu seconds=%.3f frames_per_s=%.2f threshold=%.5g\n", frames, table.size(), seconds,
-              seconds > 0 ? double(frames) / seconds : 0.0, decode.threshold);
+  std::printf("frames=%td localizations=%zu seconds=%.3f frames_per_s=%.2f threshold=%.5g split=%zu\n", frames,
+              table.size(), seconds, seconds > 0 ? double(frames) / seconds : 0.0, decode.threshold, split);
 }
 
 }  // namespace detail
@@ -190,11 +229,15 @@ inline void register_reconstruct(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch", opt->batch, "tiles per forward pass")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--tile", opt->tile, "largest tile side, camera pixels")->capture_default_str()->check(CLI::Range(8, 4096));
   cmd->add_option("--threshold", opt->threshold, "detection threshold (default: the model's)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--split-factor", opt->split_factor,
+                  "a blob above this many single-molecule masses is two molecules; 0: never (default: the model's)")
+      ->check(CLI::Range(0.0, 100.0));
   cmd->add_option("--adu-per-photon", opt->adu_per_photon, "camera counts per photon, for the intensity column")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd for the photon fit (default: the model's training range, middle)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--maps", opt->maps, "also write every frame's output map to this float32 TIFF stack");
   cmd->add_flag("-q,--quiet", opt->quiet, "no progress output");
   cmd->callback([opt, &exit_code] {
     run_reconstruct(*opt);

@@ -2,6 +2,7 @@
 // independence, both presets, and bad models, stacks and output folders.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <filesystem>
@@ -136,6 +137,57 @@ TEST_CASE("reconstruct gives the same files on 1 and 2 threads; other batch and 
   CHECK(reader->height() == 64 * 4);
 }
 
+TEST_CASE("reconstruct --maps writes every frame's output map; counting by mass adds exactly the peaks it splits") {
+  const std::string& model = tiny_model();
+  const std::string dir = fresh_dir("reconstruct_maps");
+  // The tiny model with counting by mass on at 1.2 single-molecule masses (the unit is measured
+  // on the stack; the stored one is the fallback for short stacks).
+  const std::string counting = dir + "/counting.smlm";
+  {
+    auto f = smlm::nn::load_model_file(model);
+    REQUIRE(f);
+    f->set("decode.split_factor", 1.2);
+    f->set("decode.single_mass", 1.0);
+    f->set("decode.single_var_px2", 1.0);
+    REQUIRE(smlm::nn::save_model_file(counting, *f).ok());
+  }
+  auto r = run_smlm("reconstruct " + counting + " " + reference_stack + " -o " + dir + "/on --maps " + dir +
+                    "/maps.tif --threads 2 -q");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(field(r.output, "split") > 0);
+  auto maps = smlm::io::TiffReader::open(dir + "/maps.tif");
+  REQUIRE_MESSAGE(maps, (maps ? std::string() : maps.message()));
+  CHECK(maps->frames() == 20);
+  CHECK(maps->width() == 64 * 4);
+  CHECK(maps->height() == 64 * 4);
+  CHECK(maps->info().type == smlm::io::pixel_type::f32);
+  CHECK(!fs::exists(dir + "/maps.tif.tmp"));
+  // The maps, added in frame order, are the summed image.
+  smlm::Image<float> sum = smlm::Image<float>::Zero(256, 256), frame;
+  for (std::ptrdiff_t f = 0; f < 20; ++f) {
+    REQUIRE(maps->read_frame(f, frame).ok());
+    sum += frame;
+  }
+  auto image = smlm::io::TiffReader::open(dir + "/on/image.tif");
+  REQUIRE(image);
+  smlm::Image<float> summed;
+  REQUIRE(image->read_frame(0, summed).ok());
+  CHECK((sum - summed).abs().maxCoeff() == 0.0f);
+
+  // --split-factor 0: the same peaks, none split.
+  auto off = run_smlm("reconstruct " + counting + " " + reference_stack + " -o " + dir + "/off --split-factor 0 --threads 2 -q");
+  INFO(off.output);
+  REQUIRE(off.exit_code == 0);
+  CHECK(field(off.output, "split") == 0);
+  CHECK(field(r.output, "localizations") == field(off.output, "localizations") + field(r.output, "split"));
+  auto on_locs = smlm::io::read_localizations_csv(dir + "/on/localizations.csv");
+  REQUIRE(on_locs);
+  CHECK(std::is_sorted(on_locs->frame.begin(), on_locs->frame.end()));
+  CHECK(std::all_of(on_locs->intensity_photons.begin(), on_locs->intensity_photons.end(),
+                    [](double v) { return std::isfinite(v); }));
+}
+
 TEST_CASE("reconstruct runs a deep_storm model (enlarged input) on a small simulated stack") {
   const std::string dir = fresh_dir("reconstruct_deep_storm");
   const std::string model = dir + "/ds.smlm", stack = dir + "/s.tif", out = dir + "/out";
@@ -171,7 +223,7 @@ TEST_CASE("reconstruct: bad models, stacks and outputs exit non-zero with one li
   REQUIRE(bytes.size() > 1000);
 
   const std::string truncated = dir + "/truncated.smlm", flipped = dir + "/flipped.smlm", empty = dir + "/empty.smlm",
-                    renamed = dir + "/renamed.smlm", trailing = dir + "/trailing.smlm", plain = dir + "/plain.txt";
+                    renamed = dir + "/renamed.smlm", no_unit = dir + "/no_unit.smlm", trailing = dir + "/trailing.smlm", plain = dir + "/plain.txt";
   write_file(truncated, bytes.substr(0, bytes.size() / 2));
   std::string damaged = bytes;
   damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 0x10);
@@ -185,6 +237,12 @@ TEST_CASE("reconstruct: bad models, stacks and outputs exit non-zero with one li
     REQUIRE(f);
     f->set("arch", std::string("deep_storm"));
     REQUIRE(smlm::nn::save_model_file(renamed, *f).ok());
+    // Tuned without counting by mass: --split-factor has no unit to scale.
+    auto g = smlm::nn::load_model_file(model);
+    REQUIRE(g);
+    g->set("decode.split_factor", 0.0);
+    g->set("decode.single_mass", 0.0);
+    REQUIRE(smlm::nn::save_model_file(no_unit, *g).ok());
   }
   // A float stack whose second frame holds a NaN: found while reconstructing, after the output
   // folder was made, which must then be removed again.
@@ -218,6 +276,9 @@ TEST_CASE("reconstruct: bad models, stacks and outputs exit non-zero with one li
            Case{"reconstruct " + model + stack, "--output", out},
            Case{"reconstruct " + model + stack + "-o " + out + " --threshold -1", "--threshold", out},
            Case{"reconstruct " + model + stack + "-o " + out + " --tile 4", "--tile", out},
+           Case{"reconstruct " + model + stack + "-o " + out + " --split-factor -1", "--split-factor", out},
+           Case{"reconstruct " + no_unit + stack + "-o " + out + " --split-factor 1.5", "--split-factor", out},
+           Case{"reconstruct " + model + " " + nan_stack + " -o " + out + " --maps " + dir + "/maps.tif", nan_stack, out},
        }) {
     CAPTURE(c.args);
     auto r = run_smlm(c.args + " --threads 2 -q");
@@ -229,6 +290,7 @@ TEST_CASE("reconstruct: bad models, stacks and outputs exit non-zero with one li
     CHECK(!fs::exists(c.out, ec));
   }
   CHECK(slurp(plain) == "not a folder\n");
-  CHECK(files_in(dir) == std::set<std::string>{"empty.smlm", "flipped.smlm", "nan.tif", "plain.txt", "renamed.smlm",
-                                               "trailing.smlm", "truncated.smlm"});
+  // (the NaN stack's maps, begun under a temporary name, are gone too)
+  CHECK(files_in(dir) == std::set<std::string>{"empty.smlm", "flipped.smlm", "nan.tif", "no_unit.smlm", "plain.txt",
+                                               "renamed.smlm", "trailing.smlm", "truncated.smlm"});
 }

@@ -37,6 +37,9 @@ deep::ModelInfo example_info() {
   info.target.kind = sim::TargetKind::distance;
   info.decode = deep::DecodeOptions::for_upsample(4);
   info.decode.threshold = 2.5;
+  info.decode.split_factor = 1.5;
+  info.decode.single_mass = 40.5;
+  info.decode.single_var_px2 = 1.75;
   info.validation_jaccard = 0.75;
   info.training.step = 123;
   info.budget.minutes = 30;
@@ -64,6 +67,10 @@ TEST_CASE("model files: save then load gives bit-identical outputs and the same 
   CHECK(back->camera == "emccd");
   CHECK(back->target.kind == sim::TargetKind::distance);
   CHECK(back->decode.threshold == 2.5);
+  CHECK(back->decode.split_factor == 1.5);
+  CHECK(back->decode.single_mass == 40.5);
+  CHECK(back->decode.single_var_px2 == 1.75);
+  CHECK(back->decode.count_radius_px == 4);
   CHECK(back->training.step == 123);
   CHECK(back->budget.minutes == 30);
   CHECK(back->command == "smlm train -o x");
@@ -103,6 +110,31 @@ TEST_CASE("model files: another architecture, a changed configuration, a missing
   nn::ModelFile bad = file;
   bad.set("upsample", std::int64_t(0));
   CHECK(!deep::read_info(bad));
+  // A file written before counting by mass existed (no decode.split_* keys) decodes without it.
+  nn::ModelFile older = file;
+  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") ||
+                                          e.key == "decode.count_radius_px"; });
+  const auto old_info = deep::read_info(older);
+  REQUIRE(old_info);
+  CHECK(old_info->decode.split_factor == 0);
+  CHECK(old_info->decode.count_radius_px == 4);
+  // A negative split factor, splitting without a single-molecule mass or a zero counting radius
+  // is refused by name.
+  nn::ModelFile negative = file;
+  negative.set("decode.split_factor", -1.0);
+  const auto neg = deep::read_info(negative);
+  REQUIRE(!neg);
+  CHECK(neg.message().find("split factor -1") != std::string::npos);
+  nn::ModelFile no_unit = file;
+  no_unit.set("decode.single_mass", 0.0);
+  const auto nu = deep::read_info(no_unit);
+  REQUIRE(!nu);
+  CHECK(nu.message().find("single-molecule mass 0") != std::string::npos);
+  nn::ModelFile no_radius = file;
+  no_radius.set("decode.count_radius_px", std::int64_t(0));
+  const auto nr = deep::read_info(no_radius);
+  REQUIRE(!nr);
+  CHECK(nr.message().find("decode.count_radius_px 0") != std::string::npos);
   // An unknown architecture name.
   CHECK(!deep::with_network("resnet", 4, [](auto&) { return Status{}; }).ok());
 }

@@ -132,6 +132,10 @@ void store_info(const ModelInfo& info, nn::ModelFile& f) {
   f.set("decode.neighbourhood_px", std::int64_t(info.decode.neighbourhood_px));
   f.set("decode.refine_px", std::int64_t(info.decode.refine_px));
   f.set("decode.min_distance_px", info.decode.min_distance_px);
+  f.set("decode.split_factor", info.decode.split_factor);
+  f.set("decode.single_mass", info.decode.single_mass);
+  f.set("decode.single_var_px2", info.decode.single_var_px2);
+  f.set("decode.count_radius_px", std::int64_t(info.decode.count_radius_px));
   f.set("decode.tolerance_nm", info.tolerance_nm);
   f.set("validation.jaccard", info.validation_jaccard);
   f.set("validation.rmse_nm", info.validation_rmse_nm);
@@ -207,9 +211,26 @@ inline Expected<ModelInfo> read_info(const nn::ModelFile& f) {
   SMLM_READ(n, f.get_int("decode.refine_px"));
   info.decode.refine_px = static_cast<int>(n);
   SMLM_READ(info.decode.min_distance_px, f.get_double("decode.min_distance_px"));
-  if (!info.decode.peak_options().valid() || info.decode.neighbourhood_px > 64 || info.decode.refine_px > 64)
+  // Counting by mass came later: files without these keys decode without it.
+  info.decode.split_factor = 0;
+  info.decode.single_mass = 0;
+  info.decode.single_var_px2 = 0;
+  info.decode.count_radius_px = std::max(1, info.upsample);
+  if (f.find("decode.split_factor") != nullptr) {
+    SMLM_READ(info.decode.split_factor, f.get_double("decode.split_factor"));
+    SMLM_READ(info.decode.single_mass, f.get_double("decode.single_mass"));
+    SMLM_READ(info.decode.single_var_px2, f.get_double("decode.single_var_px2"));
+    SMLM_READ(n, f.get_int("decode.count_radius_px"));
+    if (n < 1 || n > 1024)
+      return make_error(errc::format_error, f.source, ": decode.count_radius_px ", n, " is outside 1 .. 1024");
+    info.decode.count_radius_px = static_cast<int>(n);
+  }
+  if (!info.decode.valid() || info.decode.neighbourhood_px > 64 || info.decode.refine_px > 64)
     return make_error(errc::format_error, f.source, ": the decoding parameters (threshold ", info.decode.threshold,
-                      ", neighbourhood ", info.decode.neighbourhood_px, ", refine ", info.decode.refine_px, ") are not usable");
+                      ", neighbourhood ", info.decode.neighbourhood_px, ", refine ", info.decode.refine_px,
+                      ", split factor ", info.decode.split_factor, ", single-molecule mass ", info.decode.single_mass,
+                      ", variance ", info.decode.single_var_px2,
+                      ") are not usable");
   SMLM_READ(info.tolerance_nm, f.get_double("decode.tolerance_nm"));
   SMLM_READ(info.validation_jaccard, f.get_double("validation.jaccard"));
   SMLM_READ(info.validation_rmse_nm, f.get_double("validation.rmse_nm"));
