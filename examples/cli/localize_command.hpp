@@ -1,10 +1,20 @@
-// `smlm localize STACK.tif -o LOCS.csv [--pixel-nm P] [--camera ideal|emccd|scmos] [--method mle|lsq|wlsq]`:
-// the classic wavelet + Gaussian-fit pipeline (loc/classic_pipeline.hpp), streaming the stack frame
-// by frame and writing a ThunderSTORM CSV. Prints one summary line:
+// `smlm localize STACK.tif -o LOCS.csv [--pixel-nm P] [--camera ideal|emccd|scmos|cmos-phone]
+//  [--method mle|lsq|wlsq]`: the classic wavelet + Gaussian-fit pipeline (loc/classic_pipeline.hpp),
+// streaming the stack frame by frame and writing a ThunderSTORM CSV. Prints one summary line:
 //   frames=<n> candidates=<n> localizations=<n> converged=<n> max_iterations=<n> singular=<n> out_of_window=<n> not_finite=<n>
+//
+// --camera cmos-phone is camera::CmosPhone's cellSTORM preset, the camera `smlm simulate --camera
+// cmos-phone` records with (both start from CmosPhone<float>{}; simulate has no flags for it):
+// frame f of the stack (0-based) is converted and weighted with that camera's frame f — its
+// drifting, dipping frame gain and its fixed pattern — as simulate recorded it (a stack cut out
+// of a longer movie no longer lines up with those frames). --baseline-adu, --e-per-adu, --qe and
+// --read-noise-e override the preset's offset_adu, e_per_adu, qe and read_noise_e (for a phone
+// calibrated with `smlm calibrate`). The fit assumes the linear response: pixels clipped at 0 (a
+// background under a few photons) or above the knee (camera::linear_max_adu, 220 ADU) bias it.
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -12,6 +22,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
@@ -33,7 +44,7 @@ struct LocalizeOptions {
   int fit_radius_px = 3;
   double sigma_nm = 160;    ///< PSF σ (fixed, or the start with --fit-sigma)
   bool fit_sigma = false;
-  // camera parameters (emccd, scmos); defaults are those of the library's models
+  // camera parameters (emccd, scmos, cmos-phone); defaults are those of the library's models
   double baseline_adu = -1;  ///< < 0: the model's default
   double e_per_adu = -1;
   double em_gain = -1;
@@ -42,9 +53,9 @@ struct LocalizeOptions {
 };
 
 namespace detail {
-template <class Camera>
-void run_localize(const LocalizeOptions& opt, const Camera& camera, const loc::NoiseModel<float>& noise,
-                  io::TiffReader& reader) {
+/// `noise_of(std::uint32_t frame)` gives the noise model of frame `frame` (0-based).
+template <class Camera, class NoiseOf>
+void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseOf& noise_of, io::TiffReader& reader) {
   loc::ClassicOptions co;
   co.threshold_factor = opt.threshold;
   co.fit_radius_px = opt.fit_radius_px;
@@ -59,7 +70,10 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const loc::N
   std::size_t candidates = 0;
   for (std::ptrdiff_t f = 0; f < reader.frames(); ++f) {
     check(reader.read_frame(f, frame));
-    const loc::FrameReport r = loc::localize_frame(model, camera, noise, const_view(frame), co, ws, std::span(fits));
+    const auto camera_frame = static_cast<std::uint32_t>(f);
+    const loc::NoiseModel<float> noise = noise_of(camera_frame);
+    const loc::FrameReport r =
+        loc::localize_frame(model, camera, noise, const_view(frame), camera_frame, co, ws, std::span(fits));
     candidates += r.candidates;
     for (std::size_t k = 0; k < by_status.size(); ++k) by_status[k] += r.by_status[k];
     loc::append_localizations(table, std::span<const loc::FrameLocalization>(fits.data(), r.kept),
@@ -78,7 +92,8 @@ inline void run_localize(const LocalizeOptions& opt) {
   if (reader.frames() == 0) throw cli_error(opt.input + ": the stack has no frames");
   if (opt.camera == "ideal") {
     const camera::Ideal<float> cam;
-    detail::run_localize(opt, cam, loc::noise_model<float>(cam), reader);
+    const auto noise = loc::noise_model<float>(cam);
+    detail::run_localize(opt, cam, [&](std::uint32_t) { return noise; }, reader);
   } else if (opt.camera == "emccd") {
     camera::Emccd<float> cam;
     if (opt.baseline_adu >= 0) cam.baseline_adu = static_cast<float>(opt.baseline_adu);
@@ -87,7 +102,18 @@ inline void run_localize(const LocalizeOptions& opt) {
     if (opt.qe > 0) cam.qe = static_cast<float>(opt.qe);
     if (opt.read_noise_e >= 0) cam.read_noise_e = static_cast<float>(opt.read_noise_e);
     if (!cam.valid()) throw cli_error("--camera emccd: a camera parameter is out of range (--em-gain >= 1, --qe in (0, 1])");
-    detail::run_localize(opt, cam, loc::noise_model<float>(cam), reader);
+    const auto noise = loc::noise_model<float>(cam);
+    detail::run_localize(opt, cam, [&](std::uint32_t) { return noise; }, reader);
+  } else if (opt.camera == "cmos-phone") {
+    camera::CmosPhone<float> cam;  // the preset of `smlm simulate --camera cmos-phone`
+    if (opt.baseline_adu >= 0) cam.offset_adu = static_cast<float>(opt.baseline_adu);
+    if (opt.e_per_adu > 0) cam.e_per_adu = static_cast<float>(opt.e_per_adu);
+    if (opt.qe > 0) cam.qe = static_cast<float>(opt.qe);
+    if (opt.read_noise_e >= 0) cam.read_noise_e = static_cast<float>(opt.read_noise_e);
+    if (!cam.valid()) throw cli_error("--camera cmos-phone: a camera parameter is out of range (--qe in (0, 1])");
+    // The frame gain changes the photon-domain noise only through the 1/12 ADU² of the output
+    // rounding, but the model is still the frame's own.
+    detail::run_localize(opt, cam, [&](std::uint32_t f) { return loc::noise_model<float>(cam, f); }, reader);
   } else {  // scmos, with uniform maps from the flags
     const auto h = reader.height(), w = reader.width();
     const Image<float> offset = Image<float>::Constant(h, w, static_cast<float>(opt.baseline_adu >= 0 ? opt.baseline_adu : 100));
@@ -98,7 +124,7 @@ inline void run_localize(const LocalizeOptions& opt) {
     if (opt.qe > 1) throw cli_error("--qe " + std::to_string(opt.qe) + ": must be in (0, 1]");
     Image<float> ex(h, w), rv(h, w);
     const auto noise = loc::noise_model<float>(cam, make_view(ex), make_view(rv));
-    detail::run_localize(opt, cam, noise, reader);
+    detail::run_localize(opt, cam, [&](std::uint32_t) { return noise; }, reader);
   }
 }
 
@@ -108,9 +134,9 @@ inline void register_localize(CLI::App& app, int& exit_code) {
   cmd->add_option("STACK", opt->input, "TIFF stack (ADU)")->required();
   cmd->add_option("-o,--output", opt->output, "localization CSV (ThunderSTORM columns)")->required();
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size in nm")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--camera", opt->camera, "camera model: ideal, emccd or scmos")
+  cmd->add_option("--camera", opt->camera, "camera model: ideal, emccd, scmos or cmos-phone (the preset of simulate)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"ideal", "emccd", "scmos"}));
+      ->check(CLI::IsMember({"ideal", "emccd", "scmos", "cmos-phone"}));
   cmd->add_option("--method", opt->method, "fit: mle (Poisson ML), lsq (least squares), wlsq (weighted)")
       ->capture_default_str()
       ->check(CLI::IsMember({"mle", "lsq", "wlsq"}));
@@ -124,11 +150,15 @@ inline void register_localize(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--fit-sigma", opt->fit_sigma, "fit sigma per molecule");
-  cmd->add_option("--baseline-adu", opt->baseline_adu, "camera offset in ADU (emccd, scmos)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--e-per-adu", opt->e_per_adu, "electrons per ADU (emccd, scmos)")->check(CLI::PositiveNumber);
+  cmd->add_option("--baseline-adu", opt->baseline_adu, "camera offset in ADU (emccd, scmos, cmos-phone)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--e-per-adu", opt->e_per_adu, "electrons per ADU (emccd, scmos, cmos-phone)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--em-gain", opt->em_gain, "EM gain, >= 1 (emccd)")->check(CLI::Range(1.0, 1e6));
-  cmd->add_option("--qe", opt->qe, "quantum efficiency in (0, 1] (emccd, scmos)")->check(CLI::Range(1e-6, 1.0));
-  cmd->add_option("--read-noise-e", opt->read_noise_e, "read noise, rms electrons (emccd, scmos)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--qe", opt->qe, "quantum efficiency in (0, 1] (emccd, scmos, cmos-phone)")
+      ->check(CLI::Range(1e-6, 1.0));
+  cmd->add_option("--read-noise-e", opt->read_noise_e, "read noise, rms electrons (emccd, scmos, cmos-phone)")
+      ->check(CLI::NonNegativeNumber);
   cmd->callback([opt, &exit_code] {
     run_localize(*opt);
     exit_code = 0;

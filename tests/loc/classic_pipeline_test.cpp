@@ -3,8 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
@@ -30,14 +32,17 @@ std::vector<Truth> grid(std::uint64_t seed) {
   return t;
 }
 
+// Photons per emitter: 2,000 by default; `frame` is the camera's frame index (record and fit).
 template <class Camera>
-void check_frame(const Camera& cam, const loc::NoiseModel<float>& noise, loc::estimator method, bool fit_sigma) {
+void check_frame(const Camera& cam, const loc::NoiseModel<float>& noise, loc::estimator method, bool fit_sigma,
+                 double emitter_photons = 2000, std::uint32_t frame = 0) {
   const int n = 68;
   const psf::IntegratedGaussian<float> model{.sigma_px = 1.3f};
   const auto truth = grid(11);
   Image<float> photons = Image<float>::Constant(n, n, 10), adu(n, n);
-  for (const Truth& t : truth) model.add_to({float(t.x), float(t.y), 0, 2000, 0}, smlm::make_view(photons));
-  smlm::camera::record_frame(cam, smlm::const_view(photons), 5, 0, smlm::make_view(adu));
+  for (const Truth& t : truth)
+    model.add_to({float(t.x), float(t.y), 0, float(emitter_photons), 0}, smlm::make_view(photons));
+  smlm::camera::record_frame(cam, smlm::const_view(photons), 5, frame, smlm::make_view(adu));
   loc::ClassicOptions o;
   o.fit.method = method;
   o.fit.fit_sigma = fit_sigma;
@@ -45,7 +50,7 @@ void check_frame(const Camera& cam, const loc::NoiseModel<float>& noise, loc::es
   loc::ClassicWorkspace<float> ws(n, n, o);
   std::vector<loc::FrameLocalization> out(100);
   const psf::IntegratedGaussian<float> start{.sigma_px = fit_sigma ? 1.0f : 1.3f};
-  const auto report = loc::localize_frame(start, cam, noise, smlm::const_view(adu), o, ws, std::span(out));
+  const auto report = loc::localize_frame(start, cam, noise, smlm::const_view(adu), frame, o, ws, std::span(out));
   CHECK(report.kept == truth.size());
   CHECK(report.candidates == truth.size());
   CHECK_FALSE(report.truncated);
@@ -56,7 +61,7 @@ void check_frame(const Camera& cam, const loc::NoiseModel<float>& noise, loc::es
     CHECK(best < 0.3);  // √CRLB is about 0.03 px (Poisson) to 0.05 px (EMCCD): 0.3 px is > 6σ
     CHECK(l.uncertainty_px > 0.015);
     CHECK(l.uncertainty_px < 0.08);
-    CHECK(l.photons == doctest::Approx(2000).epsilon(0.15));
+    CHECK(l.photons == doctest::Approx(emitter_photons).epsilon(0.15));
     // 7 × 7 windows hold few background pixels: its sd is about 1.3 photons through the EMCCD;
     // wlsq's data-based weights (Neyman's χ²) bias it low, to about 6.3 here (see fitter.hpp).
     CHECK(l.background == doctest::Approx(10).epsilon(0.45));
@@ -96,6 +101,41 @@ TEST_CASE("classic pipeline: EMCCD and sCMOS through their noise models") {
     const smlm::camera::Scmos<float> cam(offset, gain, var, 0.8f);
     Image<float> ex(n, n), rv(n, n);
     check_frame(cam, loc::noise_model<float>(cam, smlm::make_view(ex), smlm::make_view(rv)), loc::estimator::mle, false);
+  }
+}
+
+TEST_CASE("classic pipeline: the cellphone CMOS, each frame with its own gain") {
+  const smlm::camera::CmosPhone<float> cam;
+  SUBCASE("a recorded frame") {
+    // 1,000 photons keep the brightest pixel (about 100 photons over 10 of background, 150 ADU)
+    // under the knee (220 ADU); frame 60 is a dip frame (m = 0.986, frame 0's is 0.98).
+    const std::uint32_t frame = 60;
+    check_frame(cam, loc::noise_model<float>(cam, frame), loc::estimator::mle, false, 1000, frame);
+  }
+  SUBCASE("the frame index selects the gain") {
+    // The noiseless mean of frame 7 (m = 1.0007, no dip) fitted as frame 7 returns the photons; as
+    // frame 0 (the dip, m = 0.98) it is read through the wrong gain, m(7)/m(0) ≈ 1.02 too bright.
+    const int n = 24;
+    const std::uint32_t frame = 7;
+    const psf::IntegratedGaussian<float> model{.sigma_px = 1.3f};
+    Image<float> photons = Image<float>::Constant(n, n, 10), adu(n, n);
+    model.add_to({12.3f, 11.6f, 0, 1000, 0}, smlm::make_view(photons));
+    for (std::ptrdiff_t y = 0; y < n; ++y)
+      for (std::ptrdiff_t x = 0; x < n; ++x)
+        adu(y, x) = static_cast<float>(cam.mean_adu(photons(y, x), smlm::camera::Pixel{y, x}, frame));
+    loc::ClassicOptions o;
+    loc::ClassicWorkspace<float> ws(n, n, o);
+    std::vector<loc::FrameLocalization> out(10);
+    const auto right = loc::localize_frame(model, cam, loc::noise_model<float>(cam, frame), smlm::const_view(adu), frame,
+                                           o, ws, std::span(out));
+    REQUIRE(right.kept == 1);
+    CHECK(out[0].photons == doctest::Approx(1000).epsilon(0.002));
+    CHECK(out[0].background == doctest::Approx(10).epsilon(0.002));
+    CHECK(out[0].x_px == doctest::Approx(12.3).epsilon(1e-3));
+    const auto wrong =
+        loc::localize_frame(model, cam, loc::noise_model<float>(cam), smlm::const_view(adu), o, ws, std::span(out));
+    REQUIRE(wrong.kept == 1);
+    CHECK(out[0].photons / 1000 == doctest::Approx(cam.frame_gain(frame) / cam.frame_gain(0)).epsilon(0.002));
   }
 }
 

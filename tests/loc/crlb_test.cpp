@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 
+#include <smlm/camera/cmos_phone.hpp>
 #include <smlm/camera/emccd.hpp>
 #include <smlm/camera/ideal.hpp>
 #include <smlm/camera/scmos.hpp>
@@ -44,6 +46,33 @@ TEST_CASE("noise models read off the cameras' declared statistics") {
     CHECK(n.at(1, 2).read_variance == doctest::Approx((16 + 1.0 / 12) * 0.25 / 0.64).epsilon(1e-5));
     CHECK(n.at(5, 5).excess == 1);  // outside the maps: the uniform values
   }
+}
+
+TEST_CASE("noise model of the cellphone CMOS: the declared statistics of each frame") {
+  // The photon-domain variance the model gives, excess·p + read_variance, against the camera's own
+  // declaration variance_adu(p)/s², s = (mean_adu(p) − mean_adu(0))/p the ADU per photon, at a dip
+  // frame (0), drifting ones (7: m ≈ 1.0007, 165: m ≈ 1.0099) and a pixel with a fixed-pattern offset.
+  smlm::camera::CmosPhone<float> cam;
+  cam.qe = 0.8f;  // not 1, so excess and read_variance carry it
+  static_assert(noexcept(loc::noise_model<float>(cam, std::uint32_t{3})));
+  for (const std::uint32_t frame : {0u, 7u, 165u}) {
+    CAPTURE(frame);
+    const auto n = loc::noise_model<double>(cam, frame);
+    const double m = cam.frame_gain(frame), k = cam.e_per_adu, rn = cam.read_noise_e, qe = cam.qe;
+    CHECK(n.excess == doctest::Approx(1 / qe).epsilon(1e-6));
+    CHECK(n.read_variance == doctest::Approx((rn * rn + k * k / (12 * m * m)) / (qe * qe)).epsilon(1e-6));
+    for (const smlm::camera::Pixel pixel : {smlm::camera::Pixel{0, 0}, smlm::camera::Pixel{3, 5}}) {
+      for (const double p : {1.0, 20.0, 90.0, 150.0}) {
+        CAPTURE(p);
+        const double s = (cam.mean_adu(p, pixel, frame) - cam.mean_adu(0, pixel, frame)) / p;
+        const double declared = cam.variance_adu(p, pixel, frame) / (s * s);
+        CHECK(n.excess * p + n.read_variance == doctest::Approx(declared).epsilon(1e-6));
+      }
+    }
+  }
+  // The frame-less forms are frame 0, as the camera's frame-less members are.
+  CHECK(loc::noise_model<double>(cam).read_variance == loc::noise_model<double>(cam, 0).read_variance);
+  CHECK(loc::noise_model<double>(cam, 165).read_variance < loc::noise_model<double>(cam).read_variance);
 }
 
 TEST_CASE("closed forms: known values") {

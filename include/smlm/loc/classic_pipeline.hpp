@@ -1,12 +1,14 @@
 // The classic localization pipeline on raw frames, ThunderSTORM's default chain (Ovesný et al.,
-// Bioinformatics 30:2389, 2014): camera ADU → photons (camera::to_photons) → B-spline wavelet
+// Bioinformatics 30:2389, 2014): camera ADU → photons (camera::to_photons_at) → B-spline wavelet
 // filter → local maxima of F2 above threshold_factor · std(F1) → one fit per candidate with the
 // generic fitter over <psf::Model, NoiseModel> in a (2·fit_radius_px + 1)² window (clipped to the
 // frame) → Fisher CRLB at the fitted parameters as the uncertainty.
 //
 // Generic over the PSF (any psf::Model; σ free only with psf::SigmaModel) and the camera (any
 // camera::Model: the noise model is read off its declared statistics, noise_model.hpp; per-pixel
-// cameras pass a NoiseModel with maps).
+// cameras pass a NoiseModel with maps). A camera::FrameDependent model (CmosPhone) converts frame
+// `frame` with that frame's gain; pass its noise_model(camera, frame) too. The frame-less
+// localize_frame is frame 0.
 //
 // Memory: a ClassicWorkspace sized once for the frame and the largest window (allocation at the
 // edge). localize_frame is noexcept and allocates nothing: it writes one FrameLocalization per
@@ -84,10 +86,11 @@ struct ClassicWorkspace {
   }
 };
 
-/// Localizes one frame of ADU (see the header). `out` receives at most out.size() fits.
+/// Localizes frame `frame` (0-based, the camera's frame index) of ADU (see the header). `out`
+/// receives at most out.size() fits.
 template <psf::Model P, camera::Model C>
 FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typename P::scalar>& noise,
-                           ConstImageView<typename C::scalar> adu, const ClassicOptions& options,
+                           ConstImageView<typename C::scalar> adu, std::uint32_t frame, const ClassicOptions& options,
                            ClassicWorkspace<typename P::scalar>& ws, std::span<FrameLocalization> out) SMLM_NOEXCEPT {
   using T = typename P::scalar;
   static_assert(std::is_same_v<T, typename C::scalar>, "loc::localize_frame: PSF and camera scalars must match");
@@ -95,7 +98,7 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
   SMLM_ASSERT(ws.photons.rows() == adu.rows() && ws.photons.cols() == adu.cols(),
               "loc::localize_frame: workspace not sized for this frame");
   FrameReport report;
-  camera.to_photons(adu, make_view(ws.photons));
+  camera::to_photons_at(camera, adu, frame, make_view(ws.photons));
   const T std_f1 = wavelet_filter(const_view(ws.photons), ws.wavelet);
   report.threshold = options.threshold_factor * static_cast<double>(std_f1);
   const PeakFinderResult det = detect_local_maxima(const_view(ws.wavelet.f2), report.threshold, 0, std::span<Peak>(ws.peaks));
@@ -138,6 +141,14 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
     l.uncertainty_px = c.ok ? std::sqrt(0.5 * (c.variance[0] + c.variance[1])) : 0.0;
   }
   return report;
+}
+
+/// Localizes frame 0 of a frame-dependent camera, or a frame of any other (see above).
+template <psf::Model P, camera::Model C>
+FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typename P::scalar>& noise,
+                           ConstImageView<typename C::scalar> adu, const ClassicOptions& options,
+                           ClassicWorkspace<typename P::scalar>& ws, std::span<FrameLocalization> out) SMLM_NOEXCEPT {
+  return localize_frame(model, camera, noise, adu, 0, options, ws, out);
 }
 
 /// Appends fits of frame `frame` (1-based) to a table in nanometres: id (row number), frame, x, y,

@@ -7,11 +7,18 @@
 // the "factor-2 scaling" of the excess noise (Mortensen et al., Nat. Methods 7:377, 2010; Chao,
 // Ward & Ober, JOSA A 30:1255, 2013: at high gain the Fisher information is half the Poisson
 // one) — and read_variance the read noise and CIC referred to the input. sCMOS: excess 1/qe and a
-// per-pixel read_variance σ²ᵢ/gᵢ² (Huang et al., Nat. Methods 10:653, 2013).
+// per-pixel read_variance σ²ᵢ/gᵢ² (Huang et al., Nat. Methods 10:653, 2013). Cellphone CMOS
+// (camera/cmos_phone.hpp): excess 1/qe, read_variance (read_noise_e² + e_per_adu²/(12·m(f)²))/qe²
+// in frame f — the frame gain m(f) cancels but for the output rounding's 1/12 ADU², and the fixed
+// pattern φᵢ only shifts the mean (to_photons removes it), so the model is uniform.
 // noise_model(camera) reads both numbers off the camera's declared mean_adu and variance_adu, so
 // any camera::Model plugs in unchanged: with the slope s = mean_adu(1) − mean_adu(0) (ADU per
 // photon), var_ph(p) = variance_adu(p)/s², excess = var_ph(1) − var_ph(0), read_variance =
-// var_ph(0).
+// var_ph(0). noise_model(camera, frame) does the same with the statistics of frame `frame`
+// (camera::mean_adu_at / variance_adu_at) for a camera::FrameDependent model; the frame-less
+// forms describe frame 0, as the camera's frame-less members do. Like the declarations they are
+// read from, these models hold only where the camera is linear: clipping at 0 and the response
+// above camera::linear_max_adu are not in them.
 //
 // The likelihood the MLE maximises is the shifted, scaled Poisson that has this mean and
 // variance: z = (d + o)/excess ~ Poisson((mu + o)/excess), o = read_variance/excess. For the
@@ -21,6 +28,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include <smlm/camera/camera.hpp>
 #include <smlm/core/config.hpp>
@@ -61,20 +69,34 @@ constexpr NoiseModel<T> poisson_noise() noexcept {
   return {};
 }
 
-/// The pixel's (excess, read_variance) from the camera's declared mean and variance.
+/// The pixel's (excess, read_variance) in frame `frame` from the camera's declared mean and
+/// variance (a frame-independent camera ignores the frame).
 template <camera::Model C>
-PixelNoise<double> pixel_noise(const C& camera, camera::Pixel pixel = {}) noexcept {
-  const double s = camera.mean_adu(1.0, pixel) - camera.mean_adu(0.0, pixel);
-  const double v0 = camera.variance_adu(0.0, pixel) / (s * s);
-  const double v1 = camera.variance_adu(1.0, pixel) / (s * s);
+PixelNoise<double> pixel_noise(const C& camera, camera::Pixel pixel, std::uint32_t frame) noexcept {
+  const double s = camera::mean_adu_at(camera, 1.0, pixel, frame) - camera::mean_adu_at(camera, 0.0, pixel, frame);
+  const double v0 = camera::variance_adu_at(camera, 0.0, pixel, frame) / (s * s);
+  const double v1 = camera::variance_adu_at(camera, 1.0, pixel, frame) / (s * s);
   return {v1 - v0, v0};
 }
 
-/// A uniform noise model from a camera whose noise does not depend on the pixel (Ideal, Emccd).
+/// The pixel's (excess, read_variance) in frame 0.
+template <camera::Model C>
+PixelNoise<double> pixel_noise(const C& camera, camera::Pixel pixel = {}) noexcept {
+  return pixel_noise(camera, pixel, 0);
+}
+
+/// A uniform noise model from a camera whose noise does not depend on the pixel (Ideal, Emccd,
+/// CmosPhone), for frame `frame` of a camera::FrameDependent model (CmosPhone).
+template <class T, camera::Model C>
+NoiseModel<T> noise_model(const C& camera, std::uint32_t frame) noexcept {
+  const PixelNoise<double> n = pixel_noise(camera, camera::Pixel{}, frame);
+  return {static_cast<T>(n.excess), static_cast<T>(n.read_variance)};
+}
+
+/// The uniform noise model of frame 0.
 template <class T, camera::Model C>
 NoiseModel<T> noise_model(const C& camera) noexcept {
-  const PixelNoise<double> n = pixel_noise(camera);
-  return {static_cast<T>(n.excess), static_cast<T>(n.read_variance)};
+  return noise_model<T>(camera, 0);
 }
 
 /// Per-pixel maps from any camera (sCMOS): fills the caller's frame-sized images and returns a
