@@ -126,13 +126,26 @@ class TrainProgressPrinter {
   std::chrono::steady_clock::time_point last_{};
 };
 
-/// The loss of a target kind: Deep-STORM's blurred MSE + L1 for spikes, MSE for distance maps.
+/// The loss of a preset and target kind: Deep-STORM's blurred MSE + L1 for spikes, MSE for
+/// distance maps, and for cell_storm (tanh output, spikes of 1) cellSTORM's L1 to the blurred
+/// target + sparsity (nn::cell_storm_loss; the adversarial term is not in this trainer yet).
 struct TargetLoss {
   sim::TargetKind kind = sim::TargetKind::spikes;
+  bool cell_storm = false;
   nn::DeepStormLossOptions options{};
-  const float* kernel = nullptr;  ///< deep_storm_kernel of options, kept alive by the caller
+  nn::CellStormLossOptions cell_storm_options{};
+  const float* kernel = nullptr;  ///< deep_storm_kernel or cell_storm_kernel of the options, kept alive by the caller
+  std::ptrdiff_t kernel_size() const noexcept { return cell_storm ? cell_storm_options.kernel_size : options.kernel_size; }
+  void fill_kernel(float* k) const {
+    if (cell_storm) {
+      nn::cell_storm_kernel(k, cell_storm_options);
+    } else {
+      nn::deep_storm_kernel(k, options);
+    }
+  }
   nn::Var<float> operator()(nn::Tape<float>& tape, const nn::Var<float>& y, const nn::Var<float>& t) const {
     if (kind == sim::TargetKind::distance) return nn::mse(tape, y, t);
+    if (cell_storm) return nn::cell_storm_loss(tape, y, t, cell_storm_options, kernel);
     const nn::Var<float> blurred = nn::fixed_conv2d(tape, t, nn::TensorView<const float>(kernel, {1, 1, options.kernel_size, options.kernel_size}));
     return nn::deep_storm_loss(tape, y, blurred, options, kernel);
   }
@@ -182,8 +195,9 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   topt.validate_every = info.validate_every;
   TargetLoss loss;
   loss.kind = info.target.kind;
-  std::vector<float> kernel(static_cast<std::size_t>(loss.options.kernel_size * loss.options.kernel_size));
-  nn::deep_storm_kernel(kernel.data(), loss.options);
+  loss.cell_storm = info.arch == "cell_storm";
+  std::vector<float> kernel(static_cast<std::size_t>(loss.kernel_size() * loss.kernel_size()));
+  loss.fill_kernel(kernel.data());
   loss.kernel = kernel.data();
 
   const std::string best_path = o.output + ".best.ckpt", last_path = o.output + ".last.ckpt";
@@ -280,13 +294,17 @@ inline void run_train(const TrainOptions& o) {
     c.quality = o.quality.empty() ? sim::ValueRange{-1, -1} : parse_value_range("--quality", o.quality, RangeBound::non_negative, 100);
     if (c.coded() && std::ceil(c.quality.lo) > std::floor(c.quality.hi))
       throw CLI::ValidationError("--quality", "value " + o.quality + " holds no integer quality");
-    c.patch_px = o.patch > 0 ? o.patch : (o.arch == "deep_storm" ? 16 : 32);
+    // Patches of 128 × 128 network pixels for deep_storm (×8), 64 × 64 for cell_storm (×4: its
+    // full-resolution decoder makes a step cost ~1.3 GFLOP per 16 × 16 patch), 32 × 32 camera
+    // pixels for sub_pixel.
+    c.patch_px = o.patch > 0 ? o.patch : (o.arch == "sub_pixel" ? 32 : 16);
     check(c.validate());
     info.camera = o.camera;
     info.target.kind = o.target == "distance" ? sim::TargetKind::distance : sim::TargetKind::spikes;
     // Deep-STORM scales its spikes by 100 so that the blurred MSE outweighs the L1 term (the L1
     // optimum shrinks a perfect output by ≈ 1.6/spike_value).
-    info.target.spike_value = 100;
+    // cell_storm's tanh output holds spikes of 1 (blurred to blobs of height 1 by its loss).
+    info.target.spike_value = o.arch == "cell_storm" ? 1 : 100;
     info.batch = o.batch;
     info.lr = o.lr;
     info.validate_every = o.validate_every;
@@ -312,7 +330,7 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   auto opt = std::make_shared<TrainOptions>();
   opt->command = std::move(command_line);
   cmd->add_option("-o,--output", opt->output, "model file to write")->required();
-  cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel"}));
+  cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel", "cell_storm"}));
   cmd->add_option("--upsample", opt->upsample, "output grid factor r (default 8)")->check(CLI::Range(1, 16));
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size, nm")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd, nm (A or A:B)")->capture_default_str();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <smlm/deep/model.hpp>
+#include <smlm/io/tiff_reader.hpp>
 #include <smlm/nn/model_file.hpp>
 
 #include "cli_run.hpp"
@@ -233,6 +234,38 @@ TEST_CASE("train: the same seed and steps give the same weights on 1 and 2 threa
   const std::string other = dir + "/t3.smlm";
   REQUIRE(run_smlm("train -o " + other + tiny_sub_pixel + " --seed 6 --threads 2").exit_code == 0);
   CHECK(!diff(load(two), load(other)).tensors.empty());
+}
+
+TEST_CASE("train --arch cell_storm: phone-camera codec frames, a ×4 tanh generator that reconstruct reads") {
+  const std::string dir = fresh_dir("train_cell_storm");
+  const std::string model = dir + "/phone.smlm";
+  auto r = run_smlm("train -o " + model +
+                    " --arch cell_storm --pixel-nm 80 --sigma-nm 96 --photons 200:1500 --density 1.5 --background 5"
+                    " --camera cmos-phone --quality 60:95 --steps 4 --batch 2 --patch 8 --validation-batches 1"
+                    " --validate-every 2 --threads 2 -q");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("arch=cell_storm upsample=4 steps=4 ") == 0);
+  CHECK(std::isfinite(field(r.output, "loss")));
+  const smlm::nn::ModelFile f = load(model);
+  auto info = smlm::deep::read_info(f);
+  REQUIRE_MESSAGE(info, (info ? std::string() : info.message()));
+  CHECK(info->arch == "cell_storm");
+  CHECK(info->upsample == 4);
+  CHECK(info->target.spike_value == 1);  // blobs of height 1 for the tanh output
+  CHECK(info->camera == "cmos-phone");
+  CHECK(info->conditions.quality.lo == 60);
+  // The model reconstructs a phone-camera stack: a ×4 image.
+  const std::string stack = dir + "/phone.tif", out = dir + "/rec";
+  REQUIRE(run_smlm("simulate -o " + stack + " --truth " + dir + "/truth.csv --frames 2 --size 16 --pixel-nm 80 --camera cmos-phone --quality 80")
+              .exit_code == 0);
+  auto rec = run_smlm("reconstruct " + model + " " + stack + " -o " + out + " --threads 2 -q");
+  INFO(rec.output);
+  REQUIRE(rec.exit_code == 0);
+  CHECK(rec.output.find("frames=2 ") == 0);
+  auto reader = smlm::io::TiffReader::open(out + "/image.tif");
+  REQUIRE(reader);
+  CHECK(reader->width() == 64);
 }
 
 TEST_CASE("train: bad inputs exit non-zero with one line naming what is wrong and write nothing") {

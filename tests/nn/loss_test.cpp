@@ -58,4 +58,36 @@ TEST_CASE("losses: gradients match finite differences") {
   gradcheck(logits, [](Tape<double>& t, const Vars& v) { return bce_with_logits(t, v[0], v[1]); }, 74, pred_only);
   std::vector<Tensor<double>> storm{random_tensor({2, 1, 11, 9}, 75, 1), uniform_tensor({2, 1, 11, 9}, 75, 2, 0, 1)};
   gradcheck(storm, [](Tape<double>& t, const Vars& v) { return deep_storm_loss(t, v[0], v[1]); }, 75, pred_only);
+  // cellSTORM's loss with unequal weights: at its default 100 / 100 it is flat (zero gradient) for
+  // an output between 0 and the blurred target, where finite differences see only rounding.
+  CellStormLossOptions cs;
+  cs.sparsity_weight = 7;
+  gradcheck(storm, [&](Tape<double>& t, const Vars& v) { return cell_storm_loss(t, v[0], v[1], cs); }, 76, pred_only);
+}
+
+TEST_CASE("cell_storm_loss: the target blurred to a peak-1 blob, L1 and sparsity weights, equals its definition") {
+  CellStormLossOptions opt;
+  double k[49];
+  cell_storm_kernel(k, opt);
+  CHECK(k[24] == doctest::Approx(1.0));  // centre of 7 × 7: an isolated spike of 1 peaks at 1
+  CHECK(k[24 + 1] == doctest::Approx(std::exp(-0.5)));
+  Tensor<double> p({1, 1, 9, 9}), t({1, 1, 9, 9});
+  t(0, 0, 4, 4) = 1.0;
+  Tape<double> tape;
+  // A perfect output (the blurred target) costs only its sparsity: λ_sparse · Σ G / 81.
+  double g = 0;
+  for (double v : k) g += v;
+  for (int u = 0; u < 7; ++u)
+    for (int v = 0; v < 7; ++v) p(0, 0, 1 + u, 1 + v) = k[u * 7 + v];
+  CHECK(cell_storm_loss(tape, tape.input(p.view()), tape.input(t.view()), opt).value[0] ==
+        doctest::Approx(100 * g / 81));
+  // Zero output: λ_L1 · Σ G / 81 and no sparsity cost; the weights scale their terms.
+  fill(p.view(), 0.0);
+  opt.l1_weight = 3;
+  CHECK(cell_storm_loss(tape, tape.input(p.view()), tape.input(t.view()), opt).value[0] == doctest::Approx(3 * g / 81));
+  // A constant output of 0.1 with sparsity only: 0.1 · λ_sparse.
+  fill(p.view(), 0.1);
+  opt.l1_weight = 0;
+  opt.sparsity_weight = 2;
+  CHECK(cell_storm_loss(tape, tape.input(p.view()), tape.input(t.view()), opt).value[0] == doctest::Approx(0.2));
 }

@@ -30,10 +30,11 @@
 namespace smlm::deep {
 
 /// The presets a model file may name.
-inline constexpr const char* architectures[] = {"deep_storm", "sub_pixel"};
+inline constexpr const char* architectures[] = {"deep_storm", "sub_pixel", "cell_storm"};
 
-/// Default output-grid factor of each preset: Deep-STORM's ×8; the sub-pixel head ×8 too.
-inline int default_upsample(const std::string& arch) noexcept { return arch == "deep_storm" ? 8 : 8; }
+/// Default output-grid factor of each preset: Deep-STORM's ×8; the sub-pixel head ×8 too;
+/// cellSTORM's ×4.
+inline int default_upsample(const std::string& arch) noexcept { return arch == "cell_storm" ? 4 : 8; }
 
 /// Everything a model file holds besides the weights.
 struct ModelInfo {
@@ -70,7 +71,7 @@ std::vector<double> config_numbers() {
   return v;
 }
 
-/// Calls f(net) with a freshly built network of preset `arch` (DeepStorm or SubPixel) and returns
+/// Calls f(net) with a freshly built network of preset `arch` (DeepStorm, SubPixel or CellStorm) and returns
 /// what f returns (a Status); an unknown name is an error naming it.
 template <class F>
 Status with_network(const std::string& arch, int upsample, F&& f) {
@@ -84,7 +85,11 @@ Status with_network(const std::string& arch, int upsample, F&& f) {
     nn::SubPixel net(upsample);
     return f(net);
   }
-  return make_error(errc::invalid_argument, "unknown architecture \"", arch, "\" (known: deep_storm, sub_pixel)");
+  if (arch == "cell_storm") {
+    nn::CellStorm net(upsample);
+    return f(net);
+  }
+  return make_error(errc::invalid_argument, "unknown architecture \"", arch, "\" (known: deep_storm, sub_pixel, cell_storm)");
 }
 
 namespace detail {

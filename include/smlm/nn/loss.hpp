@@ -109,4 +109,50 @@ Var<T> deep_storm_loss(Tape<T>& tape, const Var<T>& pred, const Var<T>& target, 
   return add(tape, fit, scale(tape, mean_abs(tape, pred), T(opt.l1_weight)));
 }
 
+/// The non-adversarial part of cellSTORM's generator loss (Diederich et al. 2019, after pix2pix):
+/// λ_L1 · mean |pred − G ∗ target| + λ_sparse · mean |pred|, the target (spikes of height 1)
+/// blurred by a Gaussian G of peak 1, so that an isolated molecule is a blob of height 1 — the
+/// range of the generator's tanh output. Defaults: cellSTORM's 100 and 100. With equal weights the
+/// two terms cancel for an output between 0 and the blurred target (the loss is flat there, its
+/// gradient zero): alone, this loss does not pull an output up to the target; the adversarial
+/// term (or a smaller sparsity weight) decides.
+struct CellStormLossOptions {
+  std::ptrdiff_t kernel_size = 7;
+  double sigma_px = 1.0;          ///< target blur, output pixels
+  double l1_weight = 100;         ///< λ_L1
+  double sparsity_weight = 100;   ///< λ_sparse
+};
+
+/// The k×k target blur of a cellSTORM loss (peak 1), kept alive by the caller while the loss is
+/// on the tape: fills `kernel` (kernel_size² values).
+template <class T>
+void cell_storm_kernel(T* kernel, const CellStormLossOptions& opt) SMLM_NOEXCEPT {
+  SMLM_ASSERT(opt.kernel_size >= 1 && opt.kernel_size % 2 == 1 && opt.sigma_px > 0,
+              "cell_storm_kernel: needs odd kernel_size and sigma_px > 0");
+  const std::ptrdiff_t r = opt.kernel_size / 2;
+  double sum = 0;  // the unnormalized samples' sum: the total whose kernel has peak 1
+  for (std::ptrdiff_t u = -r; u <= r; ++u)
+    for (std::ptrdiff_t v = -r; v <= r; ++v) sum += std::exp(-double(u * u + v * v) / (2 * opt.sigma_px * opt.sigma_px));
+  gaussian_kernel(kernel, opt.kernel_size, opt.sigma_px, sum);
+}
+
+/// See CellStormLossOptions; `kernel` from cell_storm_kernel (in the arena when null). No gradient
+/// flows into the target.
+template <class T>
+Var<T> cell_storm_loss(Tape<T>& tape, const Var<T>& pred, const Var<T>& target, CellStormLossOptions opt = {},
+                       const T* kernel = nullptr) SMLM_NOEXCEPT {
+  SMLM_ASSERT(pred.shape() == target.shape(), "cell_storm_loss: shapes differ");
+  const std::ptrdiff_t k = opt.kernel_size;
+  if (kernel == nullptr) {
+    T* kd = tape.scratch(static_cast<std::size_t>(k * k));
+    cell_storm_kernel(kd, opt);
+    kernel = kd;
+  }
+  const Var<T> constant{target.value, nullptr};
+  const Var<T> blurred = fixed_conv2d(tape, constant, TensorView<const T>(kernel, {1, 1, k, k}));
+  const Var<T> fit = scale(tape, l1(tape, pred, blurred), T(opt.l1_weight));
+  if (opt.sparsity_weight == 0) return fit;
+  return add(tape, fit, scale(tape, mean_abs(tape, pred), T(opt.sparsity_weight)));
+}
+
 }  // namespace smlm::nn

@@ -15,6 +15,7 @@
 #include <smlm/nn/norm.hpp>
 #include <smlm/nn/normalization.hpp>
 #include <smlm/nn/optimizer.hpp>
+#include <smlm/nn/patchgan.hpp>
 #include <smlm/nn/pool.hpp>
 #include <smlm/nn/resample.hpp>
 #include <smlm/nn/schedule.hpp>

@@ -1,7 +1,7 @@
 // The U-Net family (Ronneberger et al., MICCAI 2015) generated at compile time from a
 // configuration value, and the presets smlmkit trains: Deep-STORM's encoder–decoder (Nehme et
 // al., Optica 5 (2018) 458) and a sub-pixel network (Shi et al., CVPR 2016; Yee et al.'s
-// sub-pixel localization head).
+// sub-pixel localization head), and cellSTORM's pix2pix-style generator (Diederich et al. 2019).
 //
 // Shape of a network of depth D with widths w[0..D] (channels per level; level D is the
 // bottleneck):
@@ -108,6 +108,28 @@ inline constexpr UNetConfig sub_pixel{.depth = 2,
                                       .decoder_convs = 1,
                                       .output_act = Activation::identity,
                                       .resolution = Resolution::shuffle_head};
+/// cellSTORM's generator (Diederich et al., PLoS ONE 14 (2019) e0209827), a pix2pix U-Net
+/// (Isola et al., CVPR 2017) cut to what trains in 30 minutes on 2 cores: skips, 32 first-layer
+/// filters, stride-2 conv down-sampling with LeakyReLU(0.2), nearest ×2 + conv up-sampling with
+/// ReLU (the resize-convolution cellSTORM chose against checkerboard artefacts), batch norm, tanh
+/// output; the camera frame enlarged ×r first (r = 4 in cellSTORM). pix2pix goes 8 levels deep to
+/// 512 channels (54 M parameters) for 256² images; three levels of 32-64-128 and a 128-channel
+/// bottleneck have 1.06 M parameters, and each output pixel sees 69 × 69 enlarged pixels (17
+/// camera pixels at r = 4; measured in tests/nn/patchgan_test.cpp), wider than a phone PSF's
+/// ±3σ. Most of the arithmetic is at level 0 anyway (the full-resolution decoder).
+inline constexpr UNetConfig cell_storm{.depth = 3,
+                                       .widths = {32, 64, 128, 128},
+                                       .skips = true,
+                                       .down = Downsample::strided_conv,
+                                       .up = Upsample::resize_conv,
+                                       .norm = Norm::batch,
+                                       .encoder_act = Activation::leaky_relu,
+                                       .decoder_act = Activation::relu,
+                                       .leaky_slope = 0.2f,
+                                       .encoder_convs = 1,
+                                       .decoder_convs = 1,
+                                       .output_act = Activation::tanh,
+                                       .resolution = Resolution::input_upsample};
 }  // namespace unet_presets
 
 // --- building blocks ---------------------------------------------------------------------------
@@ -391,5 +413,6 @@ class UNet {
 
 using DeepStorm = UNet<unet_presets::deep_storm>;
 using SubPixel = UNet<unet_presets::sub_pixel>;
+using CellStorm = UNet<unet_presets::cell_storm>;
 
 }  // namespace smlm::nn
