@@ -13,7 +13,9 @@
 // with -q) and one summary line on stdout:
 //   arch=<a> upsample=<r> steps=<n> minutes=<m> loss=<l> val_loss=<v> best_step=<s> threshold=<t>
 //   min_distance_px=<d> val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w> split_factor=<f>
-// (split_factor 0: the decoder does not count molecules by output mass; deep/decode.hpp)
+//   adversarial_steps=<n>
+// (split_factor 0: the decoder does not count molecules by output mass, deep/decode.hpp;
+// adversarial_steps: this run's cGAN steps, cell_storm only, nn/cgan.hpp)
 #pragma once
 
 #include <chrono>
@@ -22,6 +24,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -36,6 +39,7 @@
 #include <smlm/deep/decode.hpp>
 #include <smlm/deep/model.hpp>
 #include <smlm/nn/loss.hpp>
+#include <smlm/nn/patchgan.hpp>
 #include <smlm/nn/trainer.hpp>
 
 #include "cli_common.hpp"
@@ -66,6 +70,11 @@ struct TrainOptions {
   std::int64_t validate_every = 200;
   std::int64_t validation_batches = 8;
   double tolerance_nm = 100;
+  double gan_weight = std::nan("");  // NaN: 3 for cell_storm (0 elsewhere)
+  double l1_weight = 100;
+  double sparsity_weight = 100;
+  std::int64_t gan_warmup = 500;
+  std::int64_t gan_every = 1;
   bool quiet = false;
   std::string command;  // the command line, stored in the model
 };
@@ -128,7 +137,8 @@ class TrainProgressPrinter {
 
 /// The loss of a preset and target kind: Deep-STORM's blurred MSE + L1 for spikes, MSE for
 /// distance maps, and for cell_storm (tanh output, spikes of 1) cellSTORM's L1 to the blurred
-/// target + sparsity (nn::cell_storm_loss; the adversarial term is not in this trainer yet).
+/// target + sparsity (nn::cell_storm_loss; with a discriminator, nn::CganLoss adds the
+/// adversarial term).
 struct TargetLoss {
   sim::TargetKind kind = sim::TargetKind::spikes;
   bool cell_storm = false;
@@ -196,9 +206,23 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   TargetLoss loss;
   loss.kind = info.target.kind;
   loss.cell_storm = info.arch == "cell_storm";
+  loss.cell_storm_options = info.gan.generator;
   std::vector<float> kernel(static_cast<std::size_t>(loss.kernel_size() * loss.kernel_size()));
   loss.fill_kernel(kernel.data());
   loss.kernel = kernel.data();
+  // cell_storm's discriminator (nn/cgan.hpp): resumed with its Adam state from the checkpoint.
+  std::optional<nn::PatchGan<float>> disc;
+  if (loss.cell_storm && info.gan.adversarial_weight > 0) {
+    disc.emplace(2, 32);
+    if (checkpoint) {
+      check(nn::restore_network(*disc, *checkpoint, /*with_optimizer_state=*/true, "disc."));
+    } else {
+      disc->init(info.seed ^ 0xD15C0ull);
+    }
+  }
+  const auto add_disc = [&](nn::ModelFile& f) {
+    if (disc) nn::store_network(*disc, f, true, "disc.");
+  };
 
   const std::string best_path = o.output + ".best.ckpt", last_path = o.output + ".last.ckpt";
   // MODEL is built from the best weights of all runs so far. A run resumed under another -o finds
@@ -222,7 +246,7 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
         throw cli_error(o.resume + ": the best weights so far (step " + std::to_string(state.best_step) + ") are in no " +
                         (beside.empty() ? std::string("best checkpoint found") : beside) +
                         "; resume with -o naming the first run's MODEL");
-      check(deep::save_model(best_path, info, net, true));
+      check(deep::save_model(best_path, info, net, true, add_disc));
     }
   }
   TrainProgressPrinter printer(o.quiet);
@@ -231,18 +255,26 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
     Net& net;
     const std::string &best, &last;
     TrainProgressPrinter& printer;
+    const decltype(add_disc)& add;
     void progress(const nn::TrainProgress& p) { printer(p); }
     Status validated(const nn::TrainState& s, bool improved) {
       if (!improved) return {};
       info.training = s;
-      return deep::save_model(best, info, net, true);
+      return deep::save_model(best, info, net, true, add);
     }
     Status finished(const nn::TrainState& s) {
       info.training = s;
-      return deep::save_model(last, info, net, true);
+      return deep::save_model(last, info, net, true, add);
     }
-  } hooks{info, net, best_path, last_path, printer};
-  const nn::TrainReport report = unwrap(nn::train(net, batches, loss, validation.batches, topt, state, hooks, &pool));
+  } hooks{info, net, best_path, last_path, printer, add_disc};
+  std::int64_t adversarial_steps = 0;
+  const nn::TrainReport report = [&] {
+    if (!disc) return unwrap(nn::train(net, batches, loss, validation.batches, topt, state, hooks, &pool));
+    nn::CganLoss<nn::PatchGan<float>> gan(*disc, info.gan, kernel.data(), state.step, &pool);
+    const nn::TrainReport r = unwrap(nn::train(net, batches, gan, validation.batches, topt, state, hooks, &pool));
+    adversarial_steps = gan.adversarial_steps();
+    return r;
+  }();
   info.training = state;
 
   // The best weights, then the threshold that maximizes the validation Jaccard.
@@ -264,12 +296,13 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   info.validation_rmse_nm = choice.metrics.rmse_lateral_nm;
   check(deep::save_model(o.output, info, net));
   std::printf("arch=%s upsample=%d steps=%lld minutes=%.2f loss=%.5g val_loss=%.5g best_step=%lld threshold=%.5g "
-              "min_distance_px=%g val_jaccard=%.4f val_rmse_nm=%.2f steps_per_s=%.3f data_wait_s=%.2f split_factor=%g\n",
+              "min_distance_px=%g val_jaccard=%.4f val_rmse_nm=%.2f steps_per_s=%.3f data_wait_s=%.2f split_factor=%g "
+              "adversarial_steps=%lld\n",
               info.arch.c_str(), info.upsample, static_cast<long long>(state.step), state.minutes, report.final_loss,
               state.best_validation_loss, static_cast<long long>(state.best_step), choice.threshold, choice.min_distance_px,
               choice.metrics.jaccard,
               choice.metrics.rmse_lateral_nm, report.elapsed_s > 0 ? double(report.steps) / report.elapsed_s : 0.0,
-              report.data_wait_s, choice.split_factor);
+              report.data_wait_s, choice.split_factor, static_cast<long long>(adversarial_steps));
 }
 
 }  // namespace detail
@@ -305,6 +338,14 @@ inline void run_train(const TrainOptions& o) {
     // optimum shrinks a perfect output by ≈ 1.6/spike_value).
     // cell_storm's tanh output holds spikes of 1 (blurred to blobs of height 1 by its loss).
     info.target.spike_value = o.arch == "cell_storm" ? 1 : 100;
+    const double gan_weight = std::isnan(o.gan_weight) ? (o.arch == "cell_storm" ? 3.0 : 0.0) : o.gan_weight;
+    if (gan_weight > 0 && o.arch != "cell_storm")
+      throw CLI::ValidationError("--gan-weight", "value " + std::to_string(gan_weight) + ": only --arch cell_storm trains with a discriminator");
+    info.gan.adversarial_weight = gan_weight;
+    info.gan.generator.l1_weight = o.l1_weight;
+    info.gan.generator.sparsity_weight = o.sparsity_weight;
+    info.gan.warmup_steps = o.gan_warmup;
+    info.gan.every = o.gan_every;
     info.batch = o.batch;
     info.lr = o.lr;
     info.validate_every = o.validate_every;
@@ -355,6 +396,21 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   cmd->add_option("--validate-every", opt->validate_every, "steps between validations")->capture_default_str()->check(CLI::Range(1, 1000000));
   cmd->add_option("--validation-batches", opt->validation_batches, "validation batches")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--tolerance-nm", opt->tolerance_nm, "matching radius for the threshold choice")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--gan-weight", opt->gan_weight,
+                  "cell_storm: weight of the adversarial term (cellSTORM: 3); 0 trains without a discriminator")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--l1-weight", opt->l1_weight, "cell_storm: weight of L1 to the blurred target")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--sparsity-weight", opt->sparsity_weight, "cell_storm: weight of mean |output|")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--gan-warmup", opt->gan_warmup, "cell_storm: steps before the adversarial term starts")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  cmd->add_option("--gan-every", opt->gan_every, "cell_storm: then an adversarial step every this many steps")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
   cmd->add_flag("-q,--quiet", opt->quiet, "no progress output");
   cmd->callback([opt, &exit_code] {
     run_train(*opt);

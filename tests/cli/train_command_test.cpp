@@ -242,11 +242,22 @@ TEST_CASE("train --arch cell_storm: phone-camera codec frames, a ×4 tanh genera
   auto r = run_smlm("train -o " + model +
                     " --arch cell_storm --pixel-nm 80 --sigma-nm 96 --photons 200:1500 --density 1.5 --background 5"
                     " --camera cmos-phone --quality 60:95 --steps 4 --batch 2 --patch 8 --validation-batches 1"
-                    " --validate-every 2 --threads 2 -q");
+                    " --validate-every 2 --gan-warmup 1 --gan-every 2 --threads 2 -q");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   CHECK(r.output.find("arch=cell_storm upsample=4 steps=4 ") == 0);
   CHECK(std::isfinite(field(r.output, "loss")));
+  CHECK(field(r.output, "adversarial_steps") == 2);  // steps 1 and 3 (0-based): after 1 warm-up step, every 2nd
+  // The checkpoints carry the discriminator (weights and Adam state); the model does not.
+  const smlm::nn::ModelFile last = load(model + ".last.ckpt");
+  CHECK(last.find_tensor("disc.param.0") != nullptr);
+  CHECK(last.find_tensor("disc.param.0.m") != nullptr);
+  CHECK(load(model).find_tensor("disc.param.0") == nullptr);
+  // A resumed run continues the schedule (steps 4, 5: one adversarial) with the saved discriminator.
+  auto resumed = run_smlm("train --resume " + model + ".last.ckpt --steps 6 -o " + model + " --threads 2 -q");
+  INFO(resumed.output);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(field(resumed.output, "adversarial_steps") == 1);
   const smlm::nn::ModelFile f = load(model);
   auto info = smlm::deep::read_info(f);
   REQUIRE_MESSAGE(info, (info ? std::string() : info.message()));
@@ -255,6 +266,9 @@ TEST_CASE("train --arch cell_storm: phone-camera codec frames, a ×4 tanh genera
   CHECK(info->target.spike_value == 1);  // blobs of height 1 for the tanh output
   CHECK(info->camera == "cmos-phone");
   CHECK(info->conditions.quality.lo == 60);
+  CHECK(info->gan.adversarial_weight == 3);  // cellSTORM's weights by default
+  CHECK(info->gan.generator.l1_weight == 100);
+  CHECK(info->gan.warmup_steps == 1);
   // The model reconstructs a phone-camera stack: a ×4 image.
   const std::string stack = dir + "/phone.tif", out = dir + "/rec";
   REQUIRE(run_smlm("simulate -o " + stack + " --truth " + dir + "/truth.csv --frames 2 --size 16 --pixel-nm 80 --camera cmos-phone --quality 80")
@@ -294,6 +308,9 @@ TEST_CASE("train: bad inputs exit non-zero with one line naming what is wrong an
            Case{"train -o " + model + " --arch resnet" + budget, "--arch"},
            Case{base + budget + " --camera potato", "--camera"},
            Case{base + budget + " --target blobs", "--target"},
+           Case{base + budget + " --gan-weight 3", "--gan-weight"},  // sub_pixel has no discriminator
+           Case{base + budget + " --gan-every 0", "--gan-every"},
+           Case{base + budget + " --l1-weight -1", "--l1-weight"},
            Case{base + " --steps 2 --batch 2 --patch 18 -q", "--patch"},
            Case{base + budget + " --resume " + dir + "/missing.last.ckpt", "missing.last.ckpt"},
            Case{base + budget + " --resume " + stack, stack},

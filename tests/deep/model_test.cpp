@@ -40,6 +40,9 @@ deep::ModelInfo example_info() {
   info.decode.split_factor = 1.5;
   info.decode.single_mass = 40.5;
   info.decode.single_var_px2 = 1.75;
+  info.gan.adversarial_weight = 3;
+  info.gan.generator.sparsity_weight = 10;
+  info.gan.warmup_steps = 7;
   info.validation_jaccard = 0.75;
   info.training.step = 123;
   info.budget.minutes = 30;
@@ -70,6 +73,10 @@ TEST_CASE("model files: save then load gives bit-identical outputs and the same 
   CHECK(back->decode.split_factor == 1.5);
   CHECK(back->decode.single_mass == 40.5);
   CHECK(back->decode.single_var_px2 == 1.75);
+  CHECK(back->gan.adversarial_weight == 3);
+  CHECK(back->gan.generator.sparsity_weight == 10);
+  CHECK(back->gan.warmup_steps == 7);
+  CHECK(back->gan.every == 1);
   CHECK(back->decode.count_radius_px == 4);
   CHECK(back->training.step == 123);
   CHECK(back->budget.minutes == 30);
@@ -112,11 +119,18 @@ TEST_CASE("model files: another architecture, a changed configuration, a missing
   CHECK(!deep::read_info(bad));
   // A file written before counting by mass existed (no decode.split_* keys) decodes without it.
   nn::ModelFile older = file;
-  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") ||
+  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") || e.key.starts_with("gan.") ||
                                           e.key == "decode.count_radius_px"; });
   const auto old_info = deep::read_info(older);
   REQUIRE(old_info);
   CHECK(old_info->decode.split_factor == 0);
+  CHECK(old_info->gan.adversarial_weight == 0);  // and no discriminator
+  // A cGAN schedule that cannot run is refused.
+  nn::ModelFile bad_gan = file;
+  bad_gan.set("gan.every", std::int64_t(0));
+  const auto bg = deep::read_info(bad_gan);
+  REQUIRE(!bg);
+  CHECK(bg.message().find("every = 0") != std::string::npos);
   CHECK(old_info->decode.count_radius_px == 4);
   // A negative split factor, splitting without a single-molecule mass or a zero counting radius
   // is refused by name.

@@ -611,3 +611,45 @@ TEST_CASE("model file: save_model_file replaces atomically and leaves nothing be
     CHECK(junk.message().find("unexpected bytes after the CRC-32") != std::string::npos);
   }
 }
+
+TEST_CASE("model file: a second network under a prefix (a discriminator beside its generator)") {
+  using G = Sequential<ConvBnAct<float>, Conv2d<float>>;
+  G g(conv_bn_act<float>(1, 3, 3), Conv2d<float>(3, 1, 3, {}, true));
+  std::uint32_t stream = 0;
+  g.init(11, stream);
+  PatchGan<float> d(2, 2);
+  d.init(12);
+  d.for_each_parameter([](Parameter<float>& p) {  // an optimizer state to carry
+    p.moment1 = p.value;
+    p.moment2 = p.value;
+    p.steps = 5;
+  });
+  ModelFile f;
+  store_network(g, f, true);
+  store_network(d, f, true, "disc.");
+  REQUIRE(f.find_tensor("disc.param.0") != nullptr);
+  REQUIRE(f.find_tensor("disc.buffer.0") != nullptr);
+  // Storing the generator again replaces its own tensors only.
+  const std::size_t count = f.tensors.size();
+  store_network(g, f, true);
+  CHECK(f.tensors.size() == count);
+
+  PatchGan<float> back(2, 2);
+  back.init(13);
+  REQUIRE(restore_network(back, f, true, "disc.").ok());
+  std::vector<float> a, b;
+  d.for_each_parameter([&](Parameter<float>& p) { a.insert(a.end(), p.moment2.begin(), p.moment2.end()); });
+  back.for_each_parameter([&](Parameter<float>& p) {
+    b.insert(b.end(), p.moment2.begin(), p.moment2.end());
+    CHECK(p.steps == 5);
+  });
+  CHECK(a == b);
+  G g2(conv_bn_act<float>(1, 3, 3), Conv2d<float>(3, 1, 3, {}, true));
+  CHECK(restore_network(g2, f, true).ok());  // the discriminator's tensors are not counted as the generator's
+  // A file without the discriminator says which tensor is missing.
+  ModelFile only_g;
+  store_network(g, only_g);
+  const smlm::Status s = restore_network(back, only_g, false, "disc.");
+  REQUIRE(!s.ok());
+  CHECK(s.message().find("disc.param.0") != std::string::npos);
+}

@@ -240,3 +240,31 @@ TEST_CASE("trainer: option errors and a time budget") {
   REQUIRE(again);
   CHECK(state.step == steps);
 }
+
+TEST_CASE("trainer: a loss that takes four arguments gets the network's input, in training and validation") {
+  FilterSource src;
+  Net net = make_net();
+  const auto val = validation_set(src);
+  TrainerOptions opt;
+  opt.budget.steps = 3;
+  opt.validate_every = 2;
+  opt.prefetch = false;
+  TrainState state;
+  int training_calls = 0, validation_calls = 0;
+  Tensor<float> first(src.input_shape()), expected(src.input_shape()), unused(src.target_shape());
+  src.fill(0, expected.view(), unused.view());
+  auto loss = [&](Tape<float>& tape, const Var<float>& y, const Var<float>& t, const Var<float>& x) {
+    CHECK(x.shape() == src.input_shape());
+    if (tape.recording()) {
+      if (training_calls++ == 0) std::copy(x.value.begin(), x.value.end(), first.begin());
+    } else {
+      ++validation_calls;
+      CHECK(std::equal(x.value.begin(), x.value.end(), val.front().first.begin()));
+    }
+    return mse(tape, y, t);
+  };
+  REQUIRE(train(net, src, loss, val, opt, state));
+  CHECK(training_calls == 3);
+  CHECK(validation_calls == 2);  // after step 2 and at the end
+  CHECK(std::equal(first.begin(), first.end(), expected.begin()));  // step 0's batch
+}

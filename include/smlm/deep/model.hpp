@@ -20,6 +20,7 @@
 
 #include <smlm/core/status.hpp>
 #include <smlm/deep/decode.hpp>
+#include <smlm/nn/cgan.hpp>
 #include <smlm/nn/model_file.hpp>
 #include <smlm/nn/normalization.hpp>
 #include <smlm/nn/trainer.hpp>
@@ -55,6 +56,9 @@ struct ModelInfo {
   std::uint64_t seed = 1;
   nn::TrainState training;
   nn::TrainBudget budget;
+  /// cell_storm's conditional-GAN training (nn/cgan.hpp): its loss weights and schedule;
+  /// adversarial_weight 0 (every other preset) trains without a discriminator.
+  nn::CganOptions gan = nn::CganOptions::off();
   std::string command;                 ///< the command line that trained it
 };
 
@@ -156,6 +160,11 @@ void store_info(const ModelInfo& info, nn::ModelFile& f) {
   f.set("train.budget_steps", info.budget.steps);
   f.set("train.budget_minutes", info.budget.minutes);
   f.set("train.command", info.command);
+  f.set("gan.weight", info.gan.adversarial_weight);
+  f.set("gan.l1_weight", info.gan.generator.l1_weight);
+  f.set("gan.sparsity_weight", info.gan.generator.sparsity_weight);
+  f.set("gan.warmup_steps", info.gan.warmup_steps);
+  f.set("gan.every", info.gan.every);
 }
 
 /// Reads the metadata store_info wrote (architecture not yet checked: see load_model).
@@ -237,6 +246,16 @@ inline Expected<ModelInfo> read_info(const nn::ModelFile& f) {
                       ", variance ", info.decode.single_var_px2,
                       ") are not usable");
   SMLM_READ(info.tolerance_nm, f.get_double("decode.tolerance_nm"));
+  // The cGAN settings came with cell_storm: files without them trained without a discriminator.
+  info.gan = nn::CganOptions::off();
+  if (f.find("gan.weight") != nullptr) {
+    SMLM_READ(info.gan.adversarial_weight, f.get_double("gan.weight"));
+    SMLM_READ(info.gan.generator.l1_weight, f.get_double("gan.l1_weight"));
+    SMLM_READ(info.gan.generator.sparsity_weight, f.get_double("gan.sparsity_weight"));
+    SMLM_READ(info.gan.warmup_steps, f.get_int("gan.warmup_steps"));
+    SMLM_READ(info.gan.every, f.get_int("gan.every"));
+    if (Status s = info.gan.validate(); !s.ok()) return make_error(errc::format_error, f.source, ": ", s.message());
+  }
   SMLM_READ(info.validation_jaccard, f.get_double("validation.jaccard"));
   SMLM_READ(info.validation_rmse_nm, f.get_double("validation.rmse_nm"));
   SMLM_READ(info.batch, f.get_int("train.batch"));
@@ -275,13 +294,19 @@ Status check_architecture(const nn::ModelFile& f, const std::string& arch) {
 }
 
 /// Saves `net` with `info` to `path` (atomically: a temporary file renamed at the end). With
-/// optimizer state it is a checkpoint that training can resume from.
-template <class Net>
-Status save_model(const std::string& path, const ModelInfo& info, Net& net, bool with_optimizer_state = false) {
+/// optimizer state it is a checkpoint that training can resume from. `add(file)` may put more
+/// into the file first (a discriminator's tensors under a prefix, nn::store_network).
+template <class Net, class Add>
+Status save_model(const std::string& path, const ModelInfo& info, Net& net, bool with_optimizer_state, Add&& add) {
   nn::ModelFile f;
   store_info<Net>(info, f);
   nn::store_network(net, f, with_optimizer_state);
+  add(f);
   return nn::save_model_file(path, f);
+}
+template <class Net>
+Status save_model(const std::string& path, const ModelInfo& info, Net& net, bool with_optimizer_state = false) {
+  return save_model(path, info, net, with_optimizer_state, [](nn::ModelFile&) {});
 }
 
 /// Loads the weights of a file whose info was read already into `net` (the preset info.arch).

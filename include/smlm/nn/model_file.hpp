@@ -715,9 +715,9 @@ inline std::int64_t network_entry_index(std::string_view name, std::string_view 
   }
   return i;
 }
-inline bool is_network_tensor(std::string_view name) noexcept {
-  return network_entry_index(name, "param.", "") >= 0 || network_entry_index(name, "param.", ".m") >= 0 ||
-         network_entry_index(name, "param.", ".v") >= 0 || network_entry_index(name, "buffer.", "") >= 0;
+inline bool is_network_tensor(std::string_view name, const std::string& param, const std::string& buffer) noexcept {
+  return network_entry_index(name, param, "") >= 0 || network_entry_index(name, param, ".m") >= 0 ||
+         network_entry_index(name, param, ".v") >= 0 || network_entry_index(name, buffer, "") >= 0;
 }
 
 template <class T>
@@ -743,15 +743,17 @@ void assign_tensor(Tensor<T>& dst, const Tensor<float>& src) {
 /// "buffer.<i>" (and, with_optimizer_state, "param.<i>.m", "param.<i>.v" and the int64 metadata
 /// "param.<i>.steps"); the naming is in the header comment. Network entries already in `file`
 /// are replaced; other metadata and tensors are kept. Double networks are rounded to float32.
+/// A `prefix` names a second network in the same file ("disc." → "disc.param.<i>", …: a
+/// discriminator beside its generator); networks under other prefixes are left alone.
 template <class Net>
-void store_network(Net& net, ModelFile& file, bool with_optimizer_state = false) {
-  std::erase_if(file.tensors, [](const NamedTensor& t) { return detail::is_network_tensor(t.name); });
-  std::erase_if(file.metadata,
-                [](const MetaEntry& e) { return detail::network_entry_index(e.key, "param.", ".steps") >= 0; });
+void store_network(Net& net, ModelFile& file, bool with_optimizer_state = false, std::string_view prefix = {}) {
+  const std::string param = std::string(prefix) + "param.", buffer = std::string(prefix) + "buffer.";
+  std::erase_if(file.tensors, [&](const NamedTensor& t) { return detail::is_network_tensor(t.name, param, buffer); });
+  std::erase_if(file.metadata, [&](const MetaEntry& e) { return detail::network_entry_index(e.key, param, ".steps") >= 0; });
   std::vector<NamedTensor> state;
   std::int64_t i = 0;
   net.for_each_parameter([&](auto& p) {
-    const std::string name = "param." + std::to_string(i++);
+    const std::string name = param + std::to_string(i++);
     file.tensors.push_back({name, detail::to_float_tensor(p.value)});
     if (!with_optimizer_state) return;
     if (!p.moment1.empty()) state.push_back({name + ".m", detail::to_float_tensor(p.moment1)});
@@ -759,7 +761,7 @@ void store_network(Net& net, ModelFile& file, bool with_optimizer_state = false)
     file.metadata.push_back({name + ".steps", std::int64_t(p.steps)});
   });
   i = 0;
-  nn::for_each_buffer(net, [&](auto& b) { file.tensors.push_back({"buffer." + std::to_string(i++), detail::to_float_tensor(b)}); });
+  nn::for_each_buffer(net, [&](auto& b) { file.tensors.push_back({buffer + std::to_string(i++), detail::to_float_tensor(b)}); });
   for (auto& t : state) file.tensors.push_back(std::move(t));
 }
 
@@ -769,16 +771,17 @@ void store_network(Net& net, ModelFile& file, bool with_optimizer_state = false)
 /// anything changes: on an error (errc::format_error naming the source and the tensor: a tensor
 /// missing, counts that differ, a shape that differs — both shapes given —, a step count missing
 /// or negative) the network is left as it was. Without with_optimizer_state the network's
-/// optimizer state is left untouched.
+/// optimizer state is left untouched. `prefix`: as store_network's.
 template <class Net>
-Status restore_network(Net& net, const ModelFile& file, bool with_optimizer_state = false) {
+Status restore_network(Net& net, const ModelFile& file, bool with_optimizer_state = false, std::string_view prefix = {}) {
   const std::string_view src = detail::source_or_stream(file.source);
+  const std::string param = std::string(prefix) + "param.", buffer = std::string(prefix) + "buffer.";
   std::int64_t net_params = 0, net_buffers = 0, file_params = 0, file_buffers = 0;
   net.for_each_parameter([&](auto&) { ++net_params; });
   nn::for_each_buffer(net, [&](auto&) { ++net_buffers; });
   for (const NamedTensor& t : file.tensors) {
-    file_params += detail::network_entry_index(t.name, "param.", "") >= 0;
-    file_buffers += detail::network_entry_index(t.name, "buffer.", "") >= 0;
+    file_params += detail::network_entry_index(t.name, param, "") >= 0;
+    file_buffers += detail::network_entry_index(t.name, buffer, "") >= 0;
   }
   const auto check = [&](const std::string& name, const Shape& want, const char* kind, std::int64_t in_net,
                          std::int64_t in_file) -> Status {
@@ -795,7 +798,7 @@ Status restore_network(Net& net, const ModelFile& file, bool with_optimizer_stat
   Status status;
   std::int64_t i = 0;
   net.for_each_parameter([&](auto& p) {
-    const std::string name = "param." + std::to_string(i++);
+    const std::string name = param + std::to_string(i++);
     if (!status.ok()) return;
     status = check(name, p.value.shape(), "parameter", net_params, file_params);
     if (!status.ok() || !with_optimizer_state) return;
@@ -821,21 +824,21 @@ Status restore_network(Net& net, const ModelFile& file, bool with_optimizer_stat
   });
   SMLM_TRY(status);
   if (file_params != net_params)
-    return make_error(errc::format_error, src, ": the file holds ", file_params, " parameter tensors (param.<i>), the network ",
+    return make_error(errc::format_error, src, ": the file holds ", file_params, " parameter tensors (", param, "<i>), the network ",
                       net_params);
   i = 0;
   nn::for_each_buffer(net, [&](auto& b) {
-    const std::string name = "buffer." + std::to_string(i++);
+    const std::string name = buffer + std::to_string(i++);
     if (status.ok()) status = check(name, b.shape(), "buffer", net_buffers, file_buffers);
   });
   SMLM_TRY(status);
   if (file_buffers != net_buffers)
-    return make_error(errc::format_error, src, ": the file holds ", file_buffers, " buffer tensors (buffer.<i>), the network ",
+    return make_error(errc::format_error, src, ": the file holds ", file_buffers, " buffer tensors (", buffer, "<i>), the network ",
                       net_buffers);
 
   i = 0;
   net.for_each_parameter([&](auto& p) {
-    const std::string name = "param." + std::to_string(i++);
+    const std::string name = param + std::to_string(i++);
     detail::assign_tensor(p.value, file.find_tensor(name)->tensor);
     if (!with_optimizer_state) return;
     p.steps = *file.get_int(name + ".steps");
@@ -846,7 +849,7 @@ Status restore_network(Net& net, const ModelFile& file, bool with_optimizer_stat
     else p.moment2 = TensorT();
   });
   i = 0;
-  nn::for_each_buffer(net, [&](auto& b) { detail::assign_tensor(b, file.find_tensor("buffer." + std::to_string(i++))->tensor); });
+  nn::for_each_buffer(net, [&](auto& b) { detail::assign_tensor(b, file.find_tensor(buffer + std::to_string(i++))->tensor); });
   return {};
 }
 

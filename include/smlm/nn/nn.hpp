@@ -7,6 +7,7 @@
 #pragma once
 
 #include <smlm/nn/arena.hpp>
+#include <smlm/nn/cgan.hpp>
 #include <smlm/nn/conv2d.hpp>
 #include <smlm/nn/elementwise.hpp>
 #include <smlm/nn/init.hpp>

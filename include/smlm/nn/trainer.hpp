@@ -3,6 +3,10 @@
 // fixed validation set, hooks for checkpoints and progress, resume, and a stop at the first
 // non-finite value that says where it appeared.
 //
+// The loss is called as loss(tape, output, target), or loss(tape, output, target, input) when it
+// takes four arguments (a conditional GAN's loss: nn/cgan.hpp); on the validation set with the
+// tape in inference mode and not recording.
+//
 // A batch source is anything with
 //   Shape input_shape() const;  Shape target_shape() const;   (the whole batch, N first)
 //   void fill(std::uint64_t step, TensorView<float> input, TensorView<float> target) const;
@@ -32,6 +36,7 @@
 #include <numbers>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -136,6 +141,19 @@ bool all_finite(const Tensor<T>& t) noexcept {
 }
 }  // namespace detail
 
+namespace detail {
+/// loss(tape, y, t, x) when the loss takes the network's input too (a conditional GAN's
+/// discriminator sees it), else loss(tape, y, t).
+template <class LossFn>
+Var<float> apply_loss(LossFn& loss, Tape<float>& tape, const Var<float>& y, const Var<float>& t, const Var<float>& x) {
+  if constexpr (std::is_invocable_v<LossFn&, Tape<float>&, const Var<float>&, const Var<float>&, const Var<float>&>) {
+    return loss(tape, y, t, x);
+  } else {
+    return loss(tape, y, t);
+  }
+}
+}  // namespace detail
+
 /// Mean loss over a fixed validation set (inference mode, no recording).
 template <class Net, class LossFn>
 double validation_loss(Net& net, Tape<float>& tape, const std::vector<std::pair<Tensor<float>, Tensor<float>>>& set,
@@ -148,8 +166,9 @@ double validation_loss(Net& net, Tape<float>& tape, const std::vector<std::pair<
   double sum = 0;
   for (const auto& [x, t] : set) {
     tape.reset();
-    const Var<float> y = net.forward(tape, tape.input(x.view()));
-    sum += double(loss(tape, y, tape.input(t.view())).value[0]);
+    const Var<float> in = tape.input(x.view());
+    const Var<float> y = net.forward(tape, in);
+    sum += double(detail::apply_loss(loss, tape, y, tape.input(t.view()), in).value[0]);
   }
   tape.reset();
   tape.set_mode(mode);
@@ -252,8 +271,9 @@ Expected<TrainReport> train(Net& net, const Source& source, LossFn&& loss,
     tape.set_mode(Mode::training);
     tape.set_recording(true);
     for (auto* p : params) p->zero_grad();
-    const Var<float> y = net.forward(tape, tape.input(inputs[slot].view()));
-    const Var<float> l = loss(tape, y, tape.input(targets[slot].view()));
+    const Var<float> x = tape.input(inputs[slot].view());
+    const Var<float> y = net.forward(tape, x);
+    const Var<float> l = detail::apply_loss(loss, tape, y, tape.input(targets[slot].view()), x);
     const double lv = l.value[0];
     Status bad;
     if (!std::isfinite(lv)) {
