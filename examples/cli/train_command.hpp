@@ -1,4 +1,4 @@
-// `smlm train -o MODEL --arch deep_storm|sub_pixel [...]`: trains a localization network on
+// `smlm train -o MODEL --arch deep_storm|sub_pixel|cell_storm [...]`: trains a localization network on
 // simulated patches (deep/batches.hpp) for a budget of steps or minutes and writes a model file
 // (deep/model.hpp) with the decoding threshold chosen on a validation set.
 //
@@ -58,6 +58,9 @@ struct TrainOptions {
   std::string background = "20";
   std::string camera = "ideal";
   std::string quality;  // empty: no codec
+  int gop = 8;          // with --quality: patches are frame 1..gop of a coded sequence
+  bool grid_offset = true;
+  bool deblock = false;
   double minutes = 0;
   std::int64_t steps = 0;
   std::uint64_t seed = 1;
@@ -327,6 +330,9 @@ inline void run_train(const TrainOptions& o) {
     c.quality = o.quality.empty() ? sim::ValueRange{-1, -1} : parse_value_range("--quality", o.quality, RangeBound::non_negative, 100);
     if (c.coded() && std::ceil(c.quality.lo) > std::floor(c.quality.hi))
       throw CLI::ValidationError("--quality", "value " + o.quality + " holds no integer quality");
+    c.codec_gop_frames = o.gop;
+    c.codec_grid_offset = o.grid_offset;
+    c.codec_deblock = o.deblock;
     // Patches of 128 × 128 network pixels for deep_storm (×8), 64 × 64 for cell_storm (×4: its
     // full-resolution decoder makes a step cost ~1.3 GFLOP per 16 × 16 patch), 32 × 32 camera
     // pixels for sub_pixel.
@@ -382,6 +388,13 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
       ->capture_default_str()
       ->check(CLI::IsMember({"ideal", "emccd", "scmos", "cmos-phone"}));
   cmd->add_option("--quality", opt->quality, "codec quality 0..100 (A or A:B): train on compressed frames");
+  cmd->add_option("--gop", opt->gop,
+                  "with --quality: each patch is frame g of a coded sequence (I, then P-frames), g uniform in 1..this")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--grid-offset,!--no-grid-offset", opt->grid_offset,
+                "with --quality: the codec's block grid at a random offset against each patch (default on)");
+  cmd->add_flag("--deblock", opt->deblock, "with --quality: the codec's in-loop deblocking filter");
   auto* minutes = cmd->add_option("--minutes", opt->minutes, "wall-clock budget, minutes")->check(CLI::PositiveNumber);
   cmd->add_option("--steps", opt->steps, "budget in optimizer steps")->check(CLI::PositiveNumber)->excludes(minutes);
   cmd->add_option("--seed", opt->seed, "random seed (weights, data)")->capture_default_str();

@@ -132,6 +132,40 @@ TEST_CASE("encoder: the grid offset moves the block grid against the frame") {
   }
 }
 
+TEST_CASE("encoder: restart begins a new stream with another grid offset, as a fresh encoder would") {
+  const auto frames = codec_test::random_frames(37, 29, 5, 20261207);
+  codec::Settings s;
+  s.qp = 28;
+  s.gop = 100;  // only the first frame of a stream is an I-frame
+  auto reused = codec::Encoder::create(s, 37, 29);
+  REQUIRE(reused.has_value());
+  std::vector<std::uint8_t> bytes;
+  for (int f = 0; f < 3; ++f) reused->encode_frame(smlm::const_view(frames[static_cast<std::size_t>(f)]), bytes);  // an earlier stream
+  for (const auto& [dx, dy] : {std::array<int, 2>{13, 6}, std::array<int, 2>{0, 0}, std::array<int, 2>{15, 15}}) {
+    CAPTURE(dx);
+    CAPTURE(dy);
+    reused->restart(dx, dy);
+    codec::Settings t = s;
+    t.grid_dx = dx;
+    t.grid_dy = dy;
+    auto fresh = codec::Encoder::create(t, 37, 29);
+    REQUIRE(fresh.has_value());
+    CHECK(reused->geometry().mb_cols == fresh->geometry().mb_cols);
+    CHECK(reused->header().grid_dx == dx);
+    for (int f = 0; f < 3; ++f) {  // I, P, P: the same bytes and reconstructions
+      std::vector<std::uint8_t> a, b;
+      reused->encode_frame(smlm::const_view(frames[static_cast<std::size_t>(f + 1)]), a);
+      fresh->encode_frame(smlm::const_view(frames[static_cast<std::size_t>(f + 1)]), b);
+      CHECK(a == b);
+      Frame ra(29, 37), rb(29, 37);
+      reused->reconstruction(smlm::make_view(ra));
+      fresh->reconstruction(smlm::make_view(rb));
+      CHECK((ra.cast<int>() - rb.cast<int>()).abs().maxCoeff() == 0);
+    }
+  }
+  CHECK_THROWS_AS(reused->restart(16, 0), smlm::assertion_error);
+}
+
 TEST_CASE("encoder: settings are validated") {
   codec::Settings s;
   s.qp = 52;

@@ -43,6 +43,9 @@ deep::ModelInfo example_info() {
   info.gan.adversarial_weight = 3;
   info.gan.generator.sparsity_weight = 10;
   info.gan.warmup_steps = 7;
+  info.conditions.quality = {60, 95};
+  info.conditions.codec_gop_frames = 8;
+  info.conditions.codec_grid_offset = true;
   info.validation_jaccard = 0.75;
   info.training.step = 123;
   info.budget.minutes = 30;
@@ -77,6 +80,9 @@ TEST_CASE("model files: save then load gives bit-identical outputs and the same 
   CHECK(back->gan.generator.sparsity_weight == 10);
   CHECK(back->gan.warmup_steps == 7);
   CHECK(back->gan.every == 1);
+  CHECK(back->conditions.codec_gop_frames == 8);
+  CHECK(back->conditions.codec_grid_offset);
+  CHECK(!back->conditions.codec_deblock);
   CHECK(back->decode.count_radius_px == 4);
   CHECK(back->training.step == 123);
   CHECK(back->budget.minutes == 30);
@@ -119,12 +125,14 @@ TEST_CASE("model files: another architecture, a changed configuration, a missing
   CHECK(!deep::read_info(bad));
   // A file written before counting by mass existed (no decode.split_* keys) decodes without it.
   nn::ModelFile older = file;
-  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") || e.key.starts_with("gan.") ||
+  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") || e.key.starts_with("gan.") || e.key.starts_with("cond.codec_") ||
                                           e.key == "decode.count_radius_px"; });
   const auto old_info = deep::read_info(older);
   REQUIRE(old_info);
   CHECK(old_info->decode.split_factor == 0);
   CHECK(old_info->gan.adversarial_weight == 0);  // and no discriminator
+  CHECK(old_info->conditions.codec_gop_frames == 1);  // aligned I-frames
+  CHECK(!old_info->conditions.codec_grid_offset);
   // A cGAN schedule that cannot run is refused.
   nn::ModelFile bad_gan = file;
   bad_gan.set("gan.every", std::int64_t(0));

@@ -392,6 +392,87 @@ TEST_CASE("training pairs: the codec path gives 8-bit levels, the stage's recons
   }
 }
 
+TEST_CASE("training pairs: coded sequences — P-frames after 1..g-1 earlier frames, random grid offsets, same truth") {
+  sim::TrainingConditions c;
+  c.background_photons = {15, 40};
+  c.quality = {30, 30};
+  auto seq = c;
+  seq.codec_gop_frames = 4;
+  const camera::Emccd<float> cam{};
+  const sim::TrainingPairGenerator<camera::Emccd<float>> intra(c, cam, 8), frames(seq, cam, 8);
+  sim::TrainingPatch a, b, again;
+  std::array<int, 5> seen{};
+  int differ = 0, p_frames = 0;
+  for (std::uint64_t i = 0; i < 60; ++i) {
+    CAPTURE(i);
+    intra.generate(i, a);
+    frames.generate(i, b);
+    REQUIRE(b.codec_frames >= 1);
+    REQUIRE(b.codec_frames <= 4);
+    ++seen[static_cast<std::size_t>(b.codec_frames)];
+    CHECK(a.codec_frames == 1);
+    CHECK(b.grid_dx == 0);  // no offset unless asked
+    // The truth and the conditions are those of the intra path.
+    CHECK(b.emitters.size() == a.emitters.size());
+    CHECK(b.sigma_px == a.sigma_px);
+    CHECK(b.quality == a.quality);
+    CHECK((b.frame == b.frame.floor()).all());
+    if (b.codec_frames == 1) {
+      CHECK((b.frame == a.frame).all());  // one I-frame: the intra path's patch exactly
+    } else {
+      ++p_frames;
+      differ += (b.frame != a.frame).any();  // a P-frame predicted from the earlier frames
+    }
+    frames.generate(i, again);
+    CHECK((again.frame == b.frame).all());  // still a function of (seed, index)
+  }
+  for (int g = 1; g <= 4; ++g) CHECK(seen[static_cast<std::size_t>(g)] > 5);
+  CHECK(differ == p_frames);
+
+  SUBCASE("the block grid moves against the patch: its 4 × 4 block edges follow the reported offset") {
+    // At quality 10 the 4 × 4 transform blocks are visible as steps between neighbouring pixels.
+    // Mean |step| across columns x | x + 1 where x + 1 is a block edge, over the mean at the other
+    // columns: measured in the patch's own grid phase it stays high; in the fixed patch phase the
+    // random offsets smear it out.
+    auto off = c;
+    off.quality = {10, 10};
+    off.codec_grid_offset = true;
+    auto aligned = off;
+    aligned.codec_grid_offset = false;
+    const sim::TrainingPairGenerator<camera::Emccd<float>> shifted(off, cam, 9), fixed(aligned, cam, 9);
+    const auto edge_ratio = [](const sim::TrainingPairGenerator<camera::Emccd<float>>& g, bool own_phase) {
+      double edge = 0, inner = 0;
+      std::int64_t ne = 0, ni = 0;
+      std::array<int, 16> dxs{};
+      sim::TrainingPatch p;
+      for (std::uint64_t i = 0; i < 200; ++i) {
+        g.generate(i, p);
+        ++dxs[static_cast<std::size_t>(p.grid_dx)];
+        for (Eigen::Index r = 0; r < p.frame.rows(); ++r)
+          for (Eigen::Index x = 0; x + 1 < p.frame.cols(); ++x) {
+            const double step = std::abs(double(p.frame(r, x + 1)) - double(p.frame(r, x)));
+            const bool is_edge = (x + 1 + (own_phase ? p.grid_dx : 0)) % 4 == 0;
+            (is_edge ? edge : inner) += step;
+            ++(is_edge ? ne : ni);
+          }
+      }
+      return std::pair{(edge / double(ne)) / (inner / double(ni)), dxs};
+    };
+    const auto [aligned_ratio, aligned_dx] = edge_ratio(fixed, true);
+    const auto [own, offsets] = edge_ratio(shifted, true);
+    const auto [smeared, unused] = edge_ratio(shifted, false);
+    MESSAGE("block-edge step ratio: aligned ", aligned_ratio, ", offset grid in its phase ", own, ", in the patch's ", smeared);
+    CHECK(aligned_dx[0] == 200);
+    int phases = 0;
+    for (const int k : offsets) phases += k > 0;
+    CHECK(phases == 16);    // every offset drawn
+    CHECK(aligned_ratio > 1.2);
+    CHECK(own > 1.2);
+    CHECK(smeared < 1.1);
+    CHECK(smeared < own);
+  }
+}
+
 TEST_CASE("training pairs: scene kinds follow scene_weights") {
   sim::TrainingConditions c;
   c.patch_px = 8;

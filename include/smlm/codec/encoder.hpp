@@ -120,6 +120,23 @@ class Encoder {
     return e;
   }
 
+  /// Starts a new stream on this encoder (same size and settings): the next frame is frame 0,
+  /// an I-frame, and the block grid is offset by (grid_dx, grid_dy), each in 0..15 (out of range
+  /// is a precondition violation). The planes keep their storage; they grow only for a geometry
+  /// with more macroblocks than any before (one more row or column at most).
+  void restart(int grid_dx, int grid_dy) SMLM_NOEXCEPT {
+    SMLM_ASSERT(grid_dx >= 0 && grid_dx <= grid_offset_max && grid_dy >= 0 && grid_dy <= grid_offset_max,
+                "Encoder::restart: grid offsets must be in 0..15");
+    settings_.grid_dx = header_.grid_dx = grid_dx;
+    settings_.grid_dy = header_.grid_dy = grid_dy;
+    const Geometry g = Geometry::of(header_.width, header_.height, grid_dx, grid_dy);
+    source_.allocate(g);
+    current_.allocate(g);
+    reference_.allocate(g);
+    infos_.assign(g.mb_count(), MacroblockInfo{});
+    index_ = 0;
+  }
+
   const StreamHeader& header() const noexcept { return header_; }
   const Geometry& geometry() const noexcept { return source_.geometry; }
   int qp() const noexcept { return qp_; }

@@ -125,6 +125,9 @@ void store_info(const ModelInfo& info, nn::ModelFile& f) {
   f.set("cond.density_per_um2", detail::range_numbers(c.density_per_um2));
   f.set("cond.quality", detail::range_numbers(c.quality));
   f.set("cond.patch_px", std::int64_t(c.patch_px));
+  f.set("cond.codec_gop_frames", std::int64_t(c.codec_gop_frames));
+  f.set("cond.codec_grid_offset", std::int64_t(c.codec_grid_offset));
+  f.set("cond.codec_deblock", std::int64_t(c.codec_deblock));
   f.set("cond.scene_weights", std::vector<double>(c.scene_weights.begin(), c.scene_weights.end()));
   f.set("cond.max_local_density_per_um2", c.max_local_density_per_um2);
   f.set("cond.augment", std::int64_t(c.augment));
@@ -195,6 +198,20 @@ inline Expected<ModelInfo> read_info(const nn::ModelFile& f) {
   SMLM_READ(c.density_per_um2, detail::range_of(f, "cond.density_per_um2"));
   SMLM_READ(c.quality, detail::range_of(f, "cond.quality"));
   SMLM_READ(c.patch_px, f.get_int("cond.patch_px"));
+  // Coded sequences came with cell_storm: older files coded every patch as an aligned I-frame.
+  c.codec_gop_frames = 1;
+  c.codec_grid_offset = c.codec_deblock = false;
+  if (f.find("cond.codec_gop_frames") != nullptr) {
+    std::int64_t v = 0;
+    SMLM_READ(v, f.get_int("cond.codec_gop_frames"));
+    if (v < 1 || v > 64)
+      return make_error(errc::format_error, f.source, ": cond.codec_gop_frames ", v, " is outside 1 .. 64");
+    c.codec_gop_frames = static_cast<int>(v);
+    SMLM_READ(v, f.get_int("cond.codec_grid_offset"));
+    c.codec_grid_offset = v != 0;
+    SMLM_READ(v, f.get_int("cond.codec_deblock"));
+    c.codec_deblock = v != 0;
+  }
   std::vector<double> weights;
   SMLM_READ(weights, f.get_doubles("cond.scene_weights"));
   if (weights.size() != c.scene_weights.size())

@@ -103,6 +103,10 @@ class CodecStage {
   void operator()(std::ptrdiff_t frame, ImageView<float> adu) { degrade(frame, adu); }
   void operator()(std::ptrdiff_t frame, ImageView<double> adu) { degrade(frame, adu); }
 
+  /// Starts a new sequence (codec::Encoder::restart): the next frame is an I-frame, coded on a
+  /// block grid offset by (grid_dx, grid_dy) in 0..15. The byte and frame counters keep counting.
+  void restart(int grid_dx, int grid_dy) SMLM_NOEXCEPT { encoder_.restart(grid_dx, grid_dy); }
+
   /// Bytes of the stream so far: the header plus every coded frame.
   std::size_t coded_bytes() const noexcept { return coded_bytes_; }
   /// Bytes of the stream header alone.

@@ -64,13 +64,23 @@
 //     --quality`: dark level − 3 SD → 0, the brightest possible spot's peak → 255; CmosPhone's
 //     video passes as it is), then encoded and replaced by the decoder's reconstruction. The patch
 //     is aligned with the codec's 16 × 16 macroblock grid.
+//     With codec_gop_frames > 1, codec_grid_offset or codec_deblock (cellSTORM's phone video),
+//     the patch is instead the last frame g of a sequence coded I, P, P, … (g uniform in
+//     1..codec_gop_frames per patch, drawn after step 1's numbers), on a block grid offset by
+//     (grid_dx, grid_dy), each uniform in 0..15 with codec_grid_offset (0 otherwise), with the
+//     in-loop deblocking filter when codec_deblock: so P-frame artefacts and block edges at every
+//     phase against the emitters are in the training set. Frames 1..g−1 show the same scene, each
+//     emitter on independently with probability ½ in each (blinking; part 4 below), rendered and
+//     recorded like frame g (camera frame index index − (g − j) for frame j) with camera streams
+//     of their own (key ⊕ j·0xC2B2AE3D27D4EB4F); frame g, the patch, shows every emitter and
+//     is exactly the recorded frame the intra path codes, so the truth is unchanged.
 // TrainingPatch::emitters holds the emitters with 0 ≤ x_px < patch_px and 0 ≤ y_px < patch_px in
 // patch pixel coordinates (pixel i spans [i, i + 1)), after the transform; the margin emitters are
 // rendered but not listed.
 //
 // Random streams. Every number comes from Philox4x32 streams addressed by (seed, index, part):
 // with i_lo = index mod 2^32, i_hi = index >> 32 and key seed ⊕ i_hi·0x9E3779B97F4A7C15 (the seed
-// itself for index < 2^32), part p (0 conditions, 1 scene, 2 photons, 3 camera) is the stream
+// itself for index < 2^32), part p (0 conditions, 1 scene, 2 photons, 3 camera, 4 sequence) is the stream
 // Philox4x32(key, i_lo, rng_purpose::training) from block p·2^28 on (discard_blocks): 2^30 words
 // per part. The simulator never uses rng_purpose::training, so patches share no numbers with a
 // simulated movie of the same seed; a FastEmccd's per-pixel blocks (3·2^28 + pixel + k·2^32)
@@ -139,6 +149,9 @@ struct TrainingConditions {
   ValueRange background_photons{20, 20};  ///< per pixel per frame, per patch, 0 ≤ lo ≤ hi
   ValueRange density_per_um2{6, 6};       ///< mean emitters per µm² of the patch, per patch, 0 ≤ lo ≤ hi
   ValueRange quality{-1, -1};             ///< codec quality 0..100 (integer), per patch; lo < 0: no codec
+  int codec_gop_frames = 1;               ///< coded: the patch is frame g of g coded I, P, …, g uniform in 1..this
+  bool codec_grid_offset = false;         ///< coded: the codec's block grid at a random offset against the patch
+  bool codec_deblock = false;             ///< coded: the in-loop deblocking filter on
   std::ptrdiff_t patch_px = 32;           ///< square patch, camera pixels, 1..4096
   std::array<double, 4> scene_weights{1, 1, 1, 1};  ///< relative frequency of uniform, filaments, bundles, clusters
   double max_local_density_per_um2 = 15;  ///< cap for structured scenes (PSF-blurred density), > 0
@@ -153,6 +166,10 @@ struct TrainingConditions {
 
   /// Whether the patches go through the codec.
   constexpr bool coded() const noexcept { return quality.lo >= 0; }
+  /// Whether coded patches are the last frame of a coded sequence (see the header, step 6).
+  constexpr bool coded_as_sequence() const noexcept {
+    return coded() && (codec_gop_frames > 1 || codec_grid_offset || codec_deblock);
+  }
   /// The margin around the patch, pixels, for PSF sd `sigma_nm`.
   double margin_px(double sigma_nm) const noexcept {
     return psf::IntegratedGaussian<double>::support_sigmas * sigma_nm / pixel_nm;
@@ -177,6 +194,8 @@ struct TrainingConditions {
         (quality.lo < 0 && quality.hi >= 0) || (quality.lo >= 0 && std::ceil(quality.lo) > std::floor(quality.hi)))
       return make_error(errc::invalid_argument, who, "quality = [", quality.lo, ", ", quality.hi,
                         "] must be finite with 0 <= lo <= hi <= 100 holding an integer, or both < 0 (no codec)");
+    if (codec_gop_frames < 1 || codec_gop_frames > 64)
+      return make_error(errc::invalid_argument, who, "codec_gop_frames = ", codec_gop_frames, " must be in 1..64");
     if (patch_px < 1 || patch_px > 4096)
       return make_error(errc::invalid_argument, who, "patch_px = ", patch_px, " must be in 1..4096");
     double total_weight = 0;
@@ -215,13 +234,15 @@ struct TrainingPatch {
   double background_photons = 0;          ///< per pixel
   double density_per_um2 = 0;             ///< the mean density drawn for this patch
   double quality = -1;                    ///< codec quality, −1: not coded
+  int codec_frames = 0;                   ///< coded: frames in its coded sequence (1: an I-frame); 0: not coded
+  int grid_dx = 0, grid_dy = 0;           ///< coded: the block grid's offset against the patch
   SceneKind scene = SceneKind::uniform;
   int transform = 0;                      ///< bit 0: x flipped, bit 1: y flipped, bit 2: x and y swapped (first)
 };
 
 namespace detail {
 
-enum class training_part : std::uint32_t { conditions = 0, scene = 1, photons = 2, camera = 3 };
+enum class training_part : std::uint32_t { conditions = 0, scene = 1, photons = 2, camera = 3, sequence = 4 };
 
 /// The stream of part `part` of patch `index` (see the header).
 inline Philox4x32 training_engine(std::uint64_t seed, std::uint64_t index, training_part part) noexcept {
@@ -272,7 +293,9 @@ class TrainingPairGenerator {
     Image<scalar> adu;
     std::vector<Position> positions;
     std::vector<Emitter<double>> emitters;
-    std::array<std::unique_ptr<CodecStage>, 101> stages;
+    std::array<std::unique_ptr<CodecStage>, 101> stages;           ///< intra-only, per quality
+    std::array<std::unique_ptr<CodecStage>, 101> sequence_stages;  ///< I then P-frames, per quality
+    Image<float> earlier;                                          ///< a sequence's earlier frame
   };
 
   TrainingPairGenerator(TrainingConditions conditions, Camera camera, std::uint64_t seed)
@@ -326,6 +349,14 @@ class TrainingPairGenerator {
     const std::uint32_t transform_word = rng();
     out.transform = c.augment ? static_cast<int>(transform_word >> 29) : 0;
     const std::uint64_t structure_seed = rng.next_u64();
+    out.codec_frames = c.coded() ? 1 : 0;
+    out.grid_dx = out.grid_dy = 0;
+    if (c.coded_as_sequence()) {  // drawn after the numbers above, which stay where they were
+      const double u_frames = uniform01<double>(rng);
+      const std::uint32_t grid_word = rng();
+      out.codec_frames = std::min(c.codec_gop_frames, 1 + static_cast<int>(u_frames * c.codec_gop_frames));
+      if (c.codec_grid_offset) out.grid_dx = static_cast<int>(grid_word & 15u), out.grid_dy = static_cast<int>((grid_word >> 4) & 15u);
+    }
 
     // 2. Scene over the extended field, then into patch pixels (margin emitters negative or ≥ n).
     const double margin_px = c.margin_px(sigma_nm);
@@ -376,17 +407,27 @@ class TrainingPairGenerator {
       if (e.x_px >= 0 && e.x_px < size && e.y_px >= 0 && e.y_px < size) out.emitters.push_back(e);
     }
     Philox4x32 camera_rng = detail::training_engine(seed_, index, detail::training_part::camera);
-    const auto frame = static_cast<std::uint32_t>(index);
-    if constexpr (std::is_same_v<scalar, float>) {
-      camera::record_at(camera_, const_view(scratch.photons), camera_rng, frame, make_view(out.frame));
-    } else {
-      if (scratch.adu.rows() != n || scratch.adu.cols() != n) scratch.adu.resize(n, n);
-      camera::record_at(camera_, const_view(scratch.photons), camera_rng, frame, make_view(scratch.adu));
-      out.frame = scratch.adu.template cast<float>();
-    }
+    record_frame(scratch, camera_rng, static_cast<std::uint32_t>(index), out.frame);
 
     // 6. Codec.
-    if (c.coded()) {
+    if (c.coded_as_sequence()) {
+      CodecStage& stage = sequence_stage(scratch, static_cast<int>(out.quality));
+      stage.set_conversion(video_conversion_for(camera_, out.background_photons, c.photons.hi, out.sigma_px));
+      stage.restart(out.grid_dx, out.grid_dy);
+      Philox4x32 blink_rng = detail::training_engine(seed_, index, detail::training_part::sequence);
+      if (scratch.earlier.rows() != n || scratch.earlier.cols() != n) scratch.earlier.resize(n, n);
+      for (int j = 1; j < out.codec_frames; ++j) {
+        scratch.photons.setConstant(static_cast<scalar>(out.background_photons));
+        for (const Emitter<double>& e : all)
+          if (uniform01<double>(blink_rng) < 0.5) psf.add_to(psf::to_spot<scalar>(e), make_view(scratch.photons));
+        Philox4x32 earlier_rng = detail::training_engine(seed_ ^ (std::uint64_t(j) * 0xC2B2AE3D27D4EB4Full), index,
+                                                         detail::training_part::camera);
+        const auto earlier_frame = static_cast<std::uint32_t>(index - static_cast<std::uint64_t>(out.codec_frames - j));
+        record_frame(scratch, earlier_rng, earlier_frame, scratch.earlier);
+        stage(0, make_view(scratch.earlier));
+      }
+      stage(0, make_view(out.frame));
+    } else if (c.coded()) {
       CodecStage& stage = codec_stage(scratch, static_cast<int>(out.quality));
       stage.set_conversion(video_conversion_for(camera_, out.background_photons, c.photons.hi, out.sigma_px));
       stage(0, make_view(out.frame));
@@ -502,6 +543,36 @@ class TrainingPairGenerator {
         out.push_back(label(cx + dx, cy + dy, 4 * static_cast<std::int64_t>(k) + 1));
       }
     }
+  }
+
+  /// The camera's recording of scratch.photons (frame index `frame`) into `out` (float ADU).
+  void record_frame(Scratch& scratch, Philox4x32& rng, std::uint32_t frame, Image<float>& out) const {
+    const std::ptrdiff_t n = conditions_.patch_px;
+    if constexpr (std::is_same_v<scalar, float>) {
+      camera::record_at(camera_, const_view(scratch.photons), rng, frame, make_view(out));
+    } else {
+      if (scratch.adu.rows() != n || scratch.adu.cols() != n) scratch.adu.resize(n, n);
+      camera::record_at(camera_, const_view(scratch.photons), rng, frame, make_view(scratch.adu));
+      out = scratch.adu.template cast<float>();
+    }
+  }
+
+  /// A stage for coded sequences (I-frame first, then P-frames; restarted per patch).
+  CodecStage& sequence_stage(Scratch& scratch, int quality) const {
+    std::unique_ptr<CodecStage>& slot = scratch.sequence_stages[static_cast<std::size_t>(quality)];
+    const auto n = static_cast<int>(conditions_.patch_px);
+    // (A thread's scratch may serve generators of other sizes or deblocking in turn.)
+    if (!slot || slot->last_reconstruction().rows() != n || slot->last_reconstruction().cols() != n ||
+        slot->encoder().header().deblock != conditions_.codec_deblock) {
+      codec::Settings settings;
+      settings.quality = quality;
+      settings.gop = 65535;  // restart() begins each patch's sequence with its one I-frame
+      settings.deblock = conditions_.codec_deblock;
+      auto stage = CodecStage::create(settings, n, n, 0, {});
+      SMLM_ASSERT(stage.has_value(), "sim::TrainingPairGenerator: codec stage rejected");
+      slot = std::make_unique<CodecStage>(std::move(*stage));
+    }
+    return *slot;
   }
 
   CodecStage& codec_stage(Scratch& scratch, int quality) const {
