@@ -1,4 +1,4 @@
-// `smlm train -o MODEL --arch deep_storm|sub_pixel|cell_storm [...]`: trains a localization network on
+// `smlm train -o MODEL --arch deep_storm|sub_pixel|cell_storm[_shuffle] [...]`: trains a localization network on
 // simulated patches (deep/batches.hpp) for a budget of steps or minutes and writes a model file
 // (deep/model.hpp) with the decoding threshold chosen on a validation set.
 //
@@ -208,7 +208,7 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   topt.validate_every = info.validate_every;
   TargetLoss loss;
   loss.kind = info.target.kind;
-  loss.cell_storm = info.arch == "cell_storm";
+  loss.cell_storm = deep::is_cell_storm(info.arch);
   loss.cell_storm_options = info.gan.generator;
   std::vector<float> kernel(static_cast<std::size_t>(loss.kernel_size() * loss.kernel_size()));
   loss.fill_kernel(kernel.data());
@@ -334,19 +334,20 @@ inline void run_train(const TrainOptions& o) {
     c.codec_grid_offset = o.grid_offset;
     c.codec_deblock = o.deblock;
     // Patches of 128 × 128 network pixels for deep_storm (×8), 64 × 64 for cell_storm (×4: its
-    // full-resolution decoder makes a step cost ~1.3 GFLOP per 16 × 16 patch), 32 × 32 camera
-    // pixels for sub_pixel.
-    c.patch_px = o.patch > 0 ? o.patch : (o.arch == "sub_pixel" ? 32 : 16);
+    // full-resolution decoder costs ≈ 1 GFLOP forward per 16 × 16 patch), 32 × 32 camera pixels
+    // for sub_pixel and cell_storm_shuffle (convolutions at camera resolution).
+    c.patch_px = o.patch > 0 ? o.patch : (o.arch == "sub_pixel" || o.arch == "cell_storm_shuffle" ? 32 : 16);
     check(c.validate());
     info.camera = o.camera;
     info.target.kind = o.target == "distance" ? sim::TargetKind::distance : sim::TargetKind::spikes;
     // Deep-STORM scales its spikes by 100 so that the blurred MSE outweighs the L1 term (the L1
     // optimum shrinks a perfect output by ≈ 1.6/spike_value).
     // cell_storm's tanh output holds spikes of 1 (blurred to blobs of height 1 by its loss).
-    info.target.spike_value = o.arch == "cell_storm" ? 1 : 100;
-    const double gan_weight = std::isnan(o.gan_weight) ? (o.arch == "cell_storm" ? 3.0 : 0.0) : o.gan_weight;
-    if (gan_weight > 0 && o.arch != "cell_storm")
-      throw CLI::ValidationError("--gan-weight", "value " + std::to_string(gan_weight) + ": only --arch cell_storm trains with a discriminator");
+    info.target.spike_value = deep::is_cell_storm(o.arch) ? 1 : 100;
+    const double gan_weight = std::isnan(o.gan_weight) ? (deep::is_cell_storm(o.arch) ? 3.0 : 0.0) : o.gan_weight;
+    if (gan_weight > 0 && !deep::is_cell_storm(o.arch))
+      throw CLI::ValidationError("--gan-weight", "value " + std::to_string(gan_weight) +
+                                                     ": only --arch cell_storm and cell_storm_shuffle train with a discriminator");
     info.gan.adversarial_weight = gan_weight;
     info.gan.generator.l1_weight = o.l1_weight;
     info.gan.generator.sparsity_weight = o.sparsity_weight;
@@ -377,7 +378,7 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   auto opt = std::make_shared<TrainOptions>();
   opt->command = std::move(command_line);
   cmd->add_option("-o,--output", opt->output, "model file to write")->required();
-  cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel", "cell_storm"}));
+  cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel", "cell_storm", "cell_storm_shuffle"}));
   cmd->add_option("--upsample", opt->upsample, "output grid factor r (default 8)")->check(CLI::Range(1, 16));
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size, nm")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd, nm (A or A:B)")->capture_default_str();

@@ -17,6 +17,7 @@ using smlm::nn::test::random_tensor;
 
 static_assert(check_layer<PatchGan<float>>());
 static_assert(check_layer<CellStorm>());
+static_assert(check_layer<CellStormShuffle>());
 
 namespace {
 
@@ -111,4 +112,22 @@ TEST_CASE("cell_storm preset: parameter count, ×r output in (−1, 1), and what
   CHECK(e.rows >= 29);
   CHECK(e.rows < 128);
   CHECK(e.rows == e.cols);
+}
+
+TEST_CASE("cell_storm_shuffle preset: cell_storm's layers at camera resolution and a ×r sub-pixel head") {
+  for (const int r : {2, 4}) {
+    CellStormShuffle net(r);
+    net.init(6);
+    const std::ptrdiff_t convs = conv(1, 32, 3) + conv(32, 32, 3) + conv(32, 64, 3) + conv(64, 64, 3) + conv(64, 128, 3) +
+                                 conv(128, 128, 3) + conv(128, 128, 3) + conv(128, 128, 3) + conv(256, 128, 3) +
+                                 conv(128, 64, 3) + conv(128, 64, 3) + conv(64, 32, 3) + conv(64, 32, 3);
+    const std::ptrdiff_t norms = bn(32) * 4 + bn(64) * 4 + bn(128) * 5;
+    CHECK(net.parameter_count() == convs + norms + conv(32, r * r, 3) + r * r);  // 3×3 head to r² channels + bias
+    CHECK(CellStormShuffle::size_multiple(r) == 8);  // three stride-2 levels at camera resolution
+    Tensor<float> x = random_tensor<float>({1, 1, 16, 8}, 95, 1, 3.0);
+    Tape<float> tape;
+    const Var<float> y = net.forward(tape, tape.input(x.view()));
+    CHECK(y.shape() == Shape{1, 1, 16 * r, 8 * r});
+    CHECK(std::all_of(y.value.begin(), y.value.end(), [](float v) { return v > -1.0f && v < 1.0f; }));
+  }
 }

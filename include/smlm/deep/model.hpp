@@ -31,11 +31,13 @@
 namespace smlm::deep {
 
 /// The presets a model file may name.
-inline constexpr const char* architectures[] = {"deep_storm", "sub_pixel", "cell_storm"};
+inline constexpr const char* architectures[] = {"deep_storm", "sub_pixel", "cell_storm", "cell_storm_shuffle"};
 
 /// Default output-grid factor of each preset: Deep-STORM's ×8; the sub-pixel head ×8 too;
-/// cellSTORM's ×4.
-inline int default_upsample(const std::string& arch) noexcept { return arch == "cell_storm" ? 4 : 8; }
+/// cellSTORM's ×4 for both of its generators.
+inline int default_upsample(const std::string& arch) noexcept { return arch.starts_with("cell_storm") ? 4 : 8; }
+/// Whether a preset is one of cellSTORM's generators (tanh output, spikes of 1, the cGAN loss).
+inline bool is_cell_storm(const std::string& arch) noexcept { return arch.starts_with("cell_storm"); }
 
 /// Everything a model file holds besides the weights.
 struct ModelInfo {
@@ -93,7 +95,12 @@ Status with_network(const std::string& arch, int upsample, F&& f) {
     nn::CellStorm net(upsample);
     return f(net);
   }
-  return make_error(errc::invalid_argument, "unknown architecture \"", arch, "\" (known: deep_storm, sub_pixel, cell_storm)");
+  if (arch == "cell_storm_shuffle") {
+    nn::CellStormShuffle net(upsample);
+    return f(net);
+  }
+  return make_error(errc::invalid_argument, "unknown architecture \"", arch,
+                    "\" (known: deep_storm, sub_pixel, cell_storm, cell_storm_shuffle)");
 }
 
 namespace detail {

@@ -130,6 +130,14 @@ inline constexpr UNetConfig cell_storm{.depth = 3,
                                        .decoder_convs = 1,
                                        .output_act = Activation::tanh,
                                        .resolution = Resolution::input_upsample};
+/// cell_storm's layers at camera resolution with a sub-pixel head (a k×k conv to r² channels,
+/// pixel shuffle ×r, then tanh): r² = 16 times less arithmetic per frame than enlarging the frame
+/// first, for the frame rates a phone's video needs on a CPU (see docs/cellstorm.md).
+inline constexpr UNetConfig cell_storm_shuffle = [] {
+  UNetConfig c = cell_storm;
+  c.resolution = Resolution::shuffle_head;
+  return c;
+}();
 }  // namespace unet_presets
 
 // --- building blocks ---------------------------------------------------------------------------
@@ -414,5 +422,6 @@ class UNet {
 using DeepStorm = UNet<unet_presets::deep_storm>;
 using SubPixel = UNet<unet_presets::sub_pixel>;
 using CellStorm = UNet<unet_presets::cell_storm>;
+using CellStormShuffle = UNet<unet_presets::cell_storm_shuffle>;
 
 }  // namespace smlm::nn
