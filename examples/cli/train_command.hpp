@@ -379,7 +379,7 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   opt->command = std::move(command_line);
   cmd->add_option("-o,--output", opt->output, "model file to write")->required();
   cmd->add_option("--arch", opt->arch, "network preset")->capture_default_str()->check(CLI::IsMember({"deep_storm", "sub_pixel", "cell_storm", "cell_storm_shuffle"}));
-  cmd->add_option("--upsample", opt->upsample, "output grid factor r (default 8)")->check(CLI::Range(1, 16));
+  cmd->add_option("--upsample", opt->upsample, "output grid factor r (default 8; 4 for cell_storm and cell_storm_shuffle)")->check(CLI::Range(1, 16));
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size, nm")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd, nm (A or A:B)")->capture_default_str();
   cmd->add_option("--photons", opt->photons, "photons per emitter (A or A:B)")->capture_default_str();
