@@ -77,8 +77,8 @@ std::vector<double> config_numbers() {
   return v;
 }
 
-/// Calls f(net) with a freshly built network of preset `arch` (DeepStorm, SubPixel or CellStorm) and returns
-/// what f returns (a Status); an unknown name is an error naming it.
+/// Calls f(net) with a freshly built network of preset `arch` (DeepStorm, SubPixel, CellStorm or
+/// CellStormShuffle) and returns what f returns (a Status); an unknown name is an error naming it.
 template <class F>
 Status with_network(const std::string& arch, int upsample, F&& f) {
   if (upsample < 1 || upsample > 16)
