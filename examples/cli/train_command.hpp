@@ -8,8 +8,8 @@
 // and training settings — only --steps/--minutes, --threads and -q are taken from the command
 // line). Every file is written under a temporary name and renamed when complete.
 //
-// Ranges: every imaging flag takes a number or A:B (drawn uniformly per patch; photons per
-// emitter). Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none
+// Ranges: every imaging flag takes a number or A:B (drawn uniformly per patch; photons: per
+// emitter, around a level drawn per patch, --photon-spread; sim/training_pairs.hpp, step 4). Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none
 // with -q) and one summary line on stdout:
 //   arch=<a> upsample=<r> steps=<n> minutes=<m> loss=<l> val_loss=<v> best_step=<s> threshold=<t>
 //   min_distance_px=<d> val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w> split_factor=<f>
@@ -54,6 +54,7 @@ struct TrainOptions {
   double pixel_nm = 100;
   std::string sigma_nm = "110";
   std::string photons = "2000:2500";
+  double photon_spread = 2;  // emitters of a patch within ×2 of its level; 0: independent
   std::string density = "6";
   std::string background = "20";
   std::string camera = "ideal";
@@ -325,6 +326,10 @@ inline void run_train(const TrainOptions& o) {
     c.pixel_nm = o.pixel_nm;
     c.sigma_nm = parse_value_range("--sigma-nm", o.sigma_nm, RangeBound::positive);
     c.photons = parse_value_range("--photons", o.photons, RangeBound::non_negative);
+    if (!(o.photon_spread == 0 || (o.photon_spread >= 1 && std::isfinite(o.photon_spread))))
+      throw CLI::ValidationError("--photon-spread", "value " + std::to_string(o.photon_spread) +
+                                                        " must be 0 (independent emitters) or a finite factor >= 1");
+    c.photon_spread = o.photon_spread;
     c.density_per_um2 = parse_value_range("--density", o.density, RangeBound::non_negative);
     c.background_photons = parse_value_range("--background", o.background, RangeBound::non_negative);
     c.quality = o.quality.empty() ? sim::ValueRange{-1, -1} : parse_value_range("--quality", o.quality, RangeBound::non_negative, 100);
@@ -383,6 +388,10 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   cmd->add_option("--pixel-nm", opt->pixel_nm, "camera pixel size, nm")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--sigma-nm", opt->sigma_nm, "PSF sd, nm (A or A:B)")->capture_default_str();
   cmd->add_option("--photons", opt->photons, "photons per emitter (A or A:B)")->capture_default_str();
+  cmd->add_option("--photon-spread", opt->photon_spread,
+                  "a patch's emitters within this factor of a level drawn log-uniformly in --photons; 0: each "
+                  "emitter uniform in --photons")
+      ->capture_default_str();
   cmd->add_option("--density", opt->density, "emitters per µm² per frame (A or A:B)")->capture_default_str();
   cmd->add_option("--background", opt->background, "background photons per pixel (A or A:B)")->capture_default_str();
   cmd->add_option("--camera", opt->camera, "camera of the training frames")

@@ -46,6 +46,7 @@ deep::ModelInfo example_info() {
   info.conditions.quality = {60, 95};
   info.conditions.codec_gop_frames = 8;
   info.conditions.codec_grid_offset = true;
+  info.conditions.photon_spread = 1.5;
   info.validation_jaccard = 0.75;
   info.training.step = 123;
   info.budget.minutes = 30;
@@ -83,6 +84,7 @@ TEST_CASE("model files: save then load gives bit-identical outputs and the same 
   CHECK(back->conditions.codec_gop_frames == 8);
   CHECK(back->conditions.codec_grid_offset);
   CHECK(!back->conditions.codec_deblock);
+  CHECK(back->conditions.photon_spread == 1.5);
   CHECK(back->decode.count_radius_px == 4);
   CHECK(back->training.step == 123);
   CHECK(back->budget.minutes == 30);
@@ -123,9 +125,14 @@ TEST_CASE("model files: another architecture, a changed configuration, a missing
   nn::ModelFile bad = file;
   bad.set("upsample", std::int64_t(0));
   CHECK(!deep::read_info(bad));
+  nn::ModelFile bad_spread = file;
+  bad_spread.set("cond.photon_spread", 0.5);
+  const auto bs = deep::read_info(bad_spread);
+  REQUIRE(!bs);
+  CHECK(bs.message().find("photon_spread = 0.5") != std::string::npos);
   // A file written before counting by mass existed (no decode.split_* keys) decodes without it.
   nn::ModelFile older = file;
-  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") || e.key.starts_with("gan.") || e.key.starts_with("cond.codec_") ||
+  std::erase_if(older.metadata, [](const nn::MetaEntry& e) { return e.key.starts_with("decode.split") || e.key.starts_with("decode.single") || e.key.starts_with("gan.") || e.key.starts_with("cond.codec_") || e.key == "cond.photon_spread" ||
                                           e.key == "decode.count_radius_px"; });
   const auto old_info = deep::read_info(older);
   REQUIRE(old_info);
@@ -133,6 +140,7 @@ TEST_CASE("model files: another architecture, a changed configuration, a missing
   CHECK(old_info->gan.adversarial_weight == 0);  // and no discriminator
   CHECK(old_info->conditions.codec_gop_frames == 1);  // aligned I-frames
   CHECK(!old_info->conditions.codec_grid_offset);
+  CHECK(old_info->conditions.photon_spread == 0);  // independent emitters
   // A cGAN schedule that cannot run is refused.
   nn::ModelFile bad_gan = file;
   bad_gan.set("gan.every", std::int64_t(0));

@@ -5,9 +5,11 @@
 // standard errors (fixed seeds, printed).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <thread>
 #include <vector>
@@ -287,6 +289,53 @@ TEST_CASE_TEMPLATE("training pairs: an emitter-free patch has the camera's decla
   CHECK(pixels.variance() == doctest::Approx(variance).epsilon(4 * 2 * std::sqrt(2 / pixels.n)));
 }
 
+TEST_CASE("training pairs: photon_spread gives each patch one brightness level, log-uniform over the range") {
+  sim::TrainingConditions c;
+  c.patch_px = 24;
+  c.density_per_um2 = {8, 8};
+  c.photons = {50, 1600};  // 32-fold: five doublings
+  c.background_photons = {5, 5};
+  c.photon_spread = 1.5;
+  const sim::TrainingPairGenerator<Noiseless> spread(c, {}, 5);
+  auto independent_conditions = c;
+  independent_conditions.photon_spread = 0;
+  const sim::TrainingPairGenerator<Noiseless> independent(independent_conditions, {}, 5);
+  sim::TrainingPatch p, q;
+  int patches = 0, dim_patches = 0, independent_dim = 0;
+  std::array<int, 5> per_doubling{};
+  for (std::uint64_t i = 0; i < 400; ++i) {
+    CAPTURE(i);
+    spread.generate(i, p);
+    independent.generate(i, q);
+    // The scene is not touched by the photon draw: same emitters, same places.
+    REQUIRE(p.emitters.size() == q.emitters.size());
+    for (std::size_t k = 0; k < p.emitters.size(); ++k) REQUIRE(p.emitters[k].x_px == q.emitters[k].x_px);
+    if (p.emitters.size() < 2) continue;
+    double lo = 1e300, hi = 0, log_sum = 0;
+    for (const auto& e : p.emitters) {
+      REQUIRE(e.photons >= c.photons.lo);
+      REQUIRE(e.photons <= c.photons.hi);
+      lo = std::min(lo, e.photons), hi = std::max(hi, e.photons), log_sum += std::log(e.photons);
+    }
+    // Every emitter within ×1.5 of the level: at most 1.5² apart.
+    CHECK(hi / lo <= 1.5 * 1.5 * (1 + 1e-12));
+    ++patches;
+    const double geometric_mean = std::exp(log_sum / double(p.emitters.size()));
+    ++per_doubling[static_cast<std::size_t>(std::clamp(std::log2(geometric_mean / 50), 0.0, 4.999))];
+    if (hi < 150) ++dim_patches;
+    double independent_hi = 0;
+    for (const auto& e : q.emitters) independent_hi = std::max(independent_hi, e.photons);
+    if (independent_hi < 150) ++independent_dim;
+  }
+  MESSAGE("patches with >= 2 emitters: " << patches << ", all below 150 photons: " << dim_patches
+                                         << " (independent draws: " << independent_dim << ")");
+  // Log-uniform levels: each doubling of the range holds about a fifth of the patches (binomial
+  // sd ≈ 0.02·patches; 5 sd allowed; the levels of the edge doublings are clipped a little).
+  for (int k : per_doubling) CHECK(std::abs(double(k) / patches - 0.2) < 0.1);
+  CHECK(dim_patches > patches / 10);
+  CHECK(independent_dim == 0);
+}
+
 TEST_CASE("training pairs: augmentation renders the flipped/rotated scene and keeps the emitters inside") {
   sim::TrainingConditions c;
   c.patch_px = 24;
@@ -505,6 +554,9 @@ TEST_CASE("training pairs: validate() names the bad field and its value") {
   CHECK(message([](auto& c) { c.sigma_nm = {120, 110}; }).find("sigma_nm = [120, 110]") != std::string::npos);
   CHECK(message([](auto& c) { c.sigma_nm = {0, 110}; }).find("sigma_nm = [0, 110]") != std::string::npos);
   CHECK(message([](auto& c) { c.photons = {-5, 10}; }).find("photons = [-5, 10]") != std::string::npos);
+  CHECK(message([](auto& c) { c.photon_spread = 0.5; }).find("photon_spread = 0.5") != std::string::npos);
+  CHECK(message([](auto& c) { c.photon_spread = std::numeric_limits<double>::infinity(); }).find("photon_spread = inf") !=
+        std::string::npos);
   CHECK(message([](auto& c) { c.background_photons = {-1, 0}; }).find("background_photons = [-1, 0]") != std::string::npos);
   CHECK(message([](auto& c) { c.density_per_um2 = {2, 1}; }).find("density_per_um2 = [2, 1]") != std::string::npos);
   CHECK(message([](auto& c) { c.quality = {50, 101}; }).find("quality = [50, 101]") != std::string::npos);

@@ -128,6 +128,7 @@ void store_info(const ModelInfo& info, nn::ModelFile& f) {
   f.set("cond.pixel_nm", c.pixel_nm);
   f.set("cond.sigma_nm", detail::range_numbers(c.sigma_nm));
   f.set("cond.photons", detail::range_numbers(c.photons));
+  f.set("cond.photon_spread", c.photon_spread);
   f.set("cond.background_photons", detail::range_numbers(c.background_photons));
   f.set("cond.density_per_um2", detail::range_numbers(c.density_per_um2));
   f.set("cond.quality", detail::range_numbers(c.quality));
@@ -201,6 +202,8 @@ inline Expected<ModelInfo> read_info(const nn::ModelFile& f) {
   SMLM_READ(c.pixel_nm, f.get_double("cond.pixel_nm"));
   SMLM_READ(c.sigma_nm, detail::range_of(f, "cond.sigma_nm"));
   SMLM_READ(c.photons, detail::range_of(f, "cond.photons"));
+  c.photon_spread = 0;  // older files drew every emitter's photons independently
+  if (f.find("cond.photon_spread") != nullptr) SMLM_READ(c.photon_spread, f.get_double("cond.photon_spread"));
   SMLM_READ(c.background_photons, detail::range_of(f, "cond.background_photons"));
   SMLM_READ(c.density_per_um2, detail::range_of(f, "cond.density_per_um2"));
   SMLM_READ(c.quality, detail::range_of(f, "cond.quality"));

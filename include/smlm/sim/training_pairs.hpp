@@ -53,7 +53,15 @@
 //     symmetric under the 8 transforms of the pixel grid, that renders exactly the transformed
 //     image of the untransformed scene (before noise; the camera's noise and its fixed pattern
 //     stay on the sensor, as they would for a rotated sample).
-//  4. Photons per emitter: uniform in [photons.lo, photons.hi], drawn per emitter in emitter order.
+//  4. Photons per emitter, in emitter order: uniform in [photons.lo, photons.hi] when photon_spread
+//     is 0. With photon_spread s ≥ 1 the patch first draws a level L, log-uniform in [lo, hi]
+//     (uniform when lo = 0), and each emitter is then uniform in [max(lo, L/s), min(hi, L·s)]: the
+//     emitters of one patch are about equally bright, as in one frame of a real acquisition, and
+//     every brightness of the range comes as a whole patch. Why it matters: the input
+//     normalization (nn/normalization.hpp) scales a frame by its brightest spots, so a frame of dim
+//     molecules looks, after it, like noise at full scale. Independent draws over a wide range
+//     almost never give a patch of only dim emitters (10 emitters at 50..1,500 photons all below 150:
+//     about 1e-12), and a network trained on them misses every molecule of a dim acquisition.
 //  5. Expected photons = background + Σ psf::IntegratedGaussian{σ/pixel_nm}.add_to over every
 //     emitter, margin ones included; the camera records them with camera::record_at, the frame
 //     index being index mod 2^32 (a frame-dependent camera such as CmosPhone applies its
@@ -146,6 +154,7 @@ struct TrainingConditions {
   double pixel_nm = 100;                  ///< camera pixel in the sample plane, > 0
   ValueRange sigma_nm{110, 110};          ///< PSF (pixel-integrated Gaussian) sd, per patch, 0 < lo ≤ hi
   ValueRange photons{2000, 2500};         ///< photons per emitter, per emitter, 0 ≤ lo ≤ hi
+  double photon_spread = 0;               ///< 0: independent emitters; ≥ 1: emitters within ×s of a patch level
   ValueRange background_photons{20, 20};  ///< per pixel per frame, per patch, 0 ≤ lo ≤ hi
   ValueRange density_per_um2{6, 6};       ///< mean emitters per µm² of the patch, per patch, 0 ≤ lo ≤ hi
   ValueRange quality{-1, -1};             ///< codec quality 0..100 (integer), per patch; lo < 0: no codec
@@ -188,6 +197,9 @@ struct TrainingConditions {
     };
     SMLM_TRY(check_range("sigma_nm", sigma_nm, true));
     SMLM_TRY(check_range("photons", photons, false));
+    if (!(photon_spread == 0 || (photon_spread >= 1 && finite(photon_spread))))
+      return make_error(errc::invalid_argument, who, "photon_spread = ", photon_spread,
+                        " must be 0 (independent emitters) or finite and >= 1");
     SMLM_TRY(check_range("background_photons", background_photons, false));
     SMLM_TRY(check_range("density_per_um2", density_per_um2, false));
     if (!finite(quality.lo) || !finite(quality.hi) || quality.lo > quality.hi || quality.hi > 100 ||
@@ -253,6 +265,16 @@ inline Philox4x32 training_engine(std::uint64_t seed, std::uint64_t index, train
 }
 
 inline double draw(Philox4x32& rng, const ValueRange& r) noexcept { return r.lo + (r.hi - r.lo) * uniform01<double>(rng); }
+
+/// The range a patch's emitters draw their photons from (header, step 4): `photons` itself for
+/// spread 0 (no number drawn), else [max(lo, L/s), min(hi, L·s)] around a level L log-uniform in
+/// [lo, hi] (uniform when lo = 0).
+inline ValueRange patch_photons(Philox4x32& rng, const ValueRange& photons, double spread) noexcept {
+  if (spread == 0) return photons;
+  const double u = uniform01<double>(rng);
+  const double level = photons.lo > 0 ? photons.lo * std::pow(photons.hi / photons.lo, u) : u * photons.hi;
+  return {std::max(photons.lo, level / spread), std::min(photons.hi, level * spread)};
+}
 
 /// Tangent step of the traced chains, nm (a polyline of this step: at the default persistence
 /// length the tangent turns by 0.18 rad sd per step, and the polyline departs from the smooth
@@ -394,7 +416,8 @@ class TrainingPairGenerator {
 
     // 4. Photons.
     Philox4x32 photon_rng = detail::training_engine(seed_, index, detail::training_part::photons);
-    for (Emitter<double>& e : all) e.photons = detail::draw(photon_rng, c.photons);
+    const ValueRange emitter_photons = detail::patch_photons(photon_rng, c.photons, c.photon_spread);
+    for (Emitter<double>& e : all) e.photons = detail::draw(photon_rng, emitter_photons);
 
     // 5. Expected photons and the camera.
     if (scratch.photons.rows() != n || scratch.photons.cols() != n) scratch.photons.resize(n, n);
