@@ -15,7 +15,7 @@
 //   min_distance_px=<d> val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w> split_factor=<f>
 //   adversarial_steps=<n>
 // (split_factor 0: the decoder does not count molecules by output mass, deep/decode.hpp;
-// adversarial_steps: this run's cGAN steps, cell_storm only, nn/cgan.hpp)
+// adversarial_steps: this run's cGAN steps, nn/cgan.hpp)
 #pragma once
 
 #include <chrono>
@@ -75,6 +75,7 @@ struct TrainOptions {
   std::int64_t validation_batches = 8;
   double tolerance_nm = 100;
   double gan_weight = std::nan("");  // NaN: 3 for cell_storm (0 elsewhere)
+  std::string content_loss;          // empty: l1 for cell_storm, blurred_mse elsewhere
   double l1_weight = 100;
   double sparsity_weight = 100;
   std::int64_t gan_warmup = 500;
@@ -209,14 +210,19 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   topt.validate_every = info.validate_every;
   TargetLoss loss;
   loss.kind = info.target.kind;
-  loss.cell_storm = deep::is_cell_storm(info.arch);
+  loss.cell_storm = deep::is_cell_storm(info.arch) && info.gan.content == nn::CganContent::l1;
   loss.cell_storm_options = info.gan.generator;
+  info.gan.blurred_mse = loss.options;
   std::vector<float> kernel(static_cast<std::size_t>(loss.kernel_size() * loss.kernel_size()));
   loss.fill_kernel(kernel.data());
   loss.kernel = kernel.data();
-  // cell_storm's discriminator (nn/cgan.hpp): resumed with its Adam state from the checkpoint.
+  // With the blurred MSE the discriminator sees blurred maps scaled so that a molecule on its own
+  // peaks at 1 (nn/cgan.hpp).
+  if (info.gan.content == nn::CganContent::blurred_mse)
+    info.gan.judge_scale = 1 / (info.target.spike_value * double(*std::max_element(kernel.begin(), kernel.end())));
+  // The discriminator (nn/cgan.hpp): resumed with its Adam state from the checkpoint.
   std::optional<nn::PatchGan<float>> disc;
-  if (loss.cell_storm && info.gan.adversarial_weight > 0) {
+  if (info.gan.adversarial_weight > 0) {
     disc.emplace(2, 32);
     if (checkpoint) {
       check(nn::restore_network(*disc, *checkpoint, /*with_optimizer_state=*/true, "disc."));
@@ -350,9 +356,14 @@ inline void run_train(const TrainOptions& o) {
     // cell_storm's tanh output holds spikes of 1 (blurred to blobs of height 1 by its loss).
     info.target.spike_value = deep::is_cell_storm(o.arch) ? 1 : 100;
     const double gan_weight = std::isnan(o.gan_weight) ? (deep::is_cell_storm(o.arch) ? 3.0 : 0.0) : o.gan_weight;
-    if (gan_weight > 0 && !deep::is_cell_storm(o.arch))
+    if (gan_weight > 0 && info.target.kind != sim::TargetKind::spikes)
       throw CLI::ValidationError("--gan-weight", "value " + std::to_string(gan_weight) +
-                                                     ": only --arch cell_storm and cell_storm_shuffle train with a discriminator");
+                                                     ": the discriminator judges spike maps; --target distance trains without one");
+    const std::string content = o.content_loss.empty() ? (deep::is_cell_storm(o.arch) ? "l1" : "blurred_mse") : o.content_loss;
+    if (content == "l1" && !deep::is_cell_storm(o.arch))
+      throw CLI::ValidationError("--content-loss", "value l1: only --arch cell_storm and cell_storm_shuffle (tanh output, "
+                                                   "spikes of 1) train with cellSTORM's L1 loss");
+    info.gan.content = content == "l1" ? nn::CganContent::l1 : nn::CganContent::blurred_mse;
     info.gan.adversarial_weight = gan_weight;
     info.gan.generator.l1_weight = o.l1_weight;
     info.gan.generator.sparsity_weight = o.sparsity_weight;
@@ -420,8 +431,13 @@ inline void register_train(CLI::App& app, int& exit_code, std::string command_li
   cmd->add_option("--validation-batches", opt->validation_batches, "validation batches")->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--tolerance-nm", opt->tolerance_nm, "matching radius for the threshold choice")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--gan-weight", opt->gan_weight,
-                  "cell_storm: weight of the adversarial term (cellSTORM: 3); 0 trains without a discriminator")
+                  "weight of the adversarial term (default 3 for cell_storm as in cellSTORM, 0 elsewhere); 0 trains "
+                  "without a discriminator")
       ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--content-loss", opt->content_loss,
+                  "the generator's content loss: l1 (cellSTORM's L1 to the blurred target + sparsity; cell_storm's "
+                  "default) or blurred_mse (Deep-STORM's; the others' and their only choice)")
+      ->check(CLI::IsMember({"l1", "blurred_mse"}));
   cmd->add_option("--l1-weight", opt->l1_weight, "cell_storm: weight of L1 to the blurred target")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));

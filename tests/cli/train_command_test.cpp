@@ -269,6 +269,7 @@ TEST_CASE("train --arch cell_storm: phone-camera codec frames, a ×4 tanh genera
   CHECK(info->gan.adversarial_weight == 3);  // cellSTORM's weights by default
   CHECK(info->gan.generator.l1_weight == 100);
   CHECK(info->gan.warmup_steps == 1);
+  CHECK(info->gan.content == smlm::nn::CganContent::l1);  // cellSTORM's L1 by default
   // The model reconstructs a phone-camera stack: a ×4 image.
   const std::string stack = dir + "/phone.tif", out = dir + "/rec";
   REQUIRE(run_smlm("simulate -o " + stack + " --truth " + dir + "/truth.csv --frames 2 --size 16 --pixel-nm 80 --camera cmos-phone --quality 80")
@@ -280,6 +281,25 @@ TEST_CASE("train --arch cell_storm: phone-camera codec frames, a ×4 tanh genera
   auto reader = smlm::io::TiffReader::open(out + "/image.tif");
   REQUIRE(reader);
   CHECK(reader->width() == 64);
+}
+
+TEST_CASE("train --arch sub_pixel --gan-weight: Deep-STORM's loss with the adversarial term on blurred maps") {
+  const std::string dir = fresh_dir("train_sub_pixel_gan");
+  const std::string model = dir + "/gan.smlm";
+  auto r = run_smlm("train -o " + model +
+                    " --arch sub_pixel --upsample 4 --photons 200:1500 --steps 3 --batch 2 --patch 16 --validation-batches 1"
+                    " --validate-every 3 --gan-weight 1 --gan-warmup 1 --threads 2 -q");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(std::isfinite(field(r.output, "loss")));
+  CHECK(field(r.output, "adversarial_steps") == 2);  // steps 1 and 2 after one warm-up step
+  CHECK(load(model + ".last.ckpt").find_tensor("disc.param.0") != nullptr);
+  auto info = smlm::deep::read_info(load(model));
+  REQUIRE_MESSAGE(info, (info ? std::string() : info.message()));
+  CHECK(info->gan.adversarial_weight == 1);
+  CHECK(info->gan.content == smlm::nn::CganContent::blurred_mse);
+  CHECK(info->target.spike_value == 100);
+  CHECK(info->conditions.photon_spread == 2);  // the CLI's default
 }
 
 TEST_CASE("train: bad inputs exit non-zero with one line naming what is wrong and write nothing") {
@@ -308,7 +328,10 @@ TEST_CASE("train: bad inputs exit non-zero with one line naming what is wrong an
            Case{"train -o " + model + " --arch resnet" + budget, "--arch"},
            Case{base + budget + " --camera potato", "--camera"},
            Case{base + budget + " --target blobs", "--target"},
-           Case{base + budget + " --gan-weight 3", "--gan-weight"},  // sub_pixel has no discriminator
+           Case{base + budget + " --target distance --gan-weight 3", "--gan-weight"},  // D judges spike maps
+           Case{base + budget + " --content-loss l1", "--content-loss"},  // cellSTORM's L1 needs the tanh output
+           Case{base + budget + " --content-loss l2", "--content-loss"},
+           Case{base + budget + " --photon-spread 0.5", "--photon-spread"},
            Case{base + budget + " --gan-every 0", "--gan-every"},
            Case{base + budget + " --l1-weight -1", "--l1-weight"},
            Case{base + " --steps 2 --batch 2 --patch 18 -q", "--patch"},

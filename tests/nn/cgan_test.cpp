@@ -106,6 +106,47 @@ TEST_CASE("CganLoss: an adversarial step moves the discriminator once and adds �
   d.for_each_parameter([](Parameter<float>& p) { CHECK(p.trainable); });
 }
 
+TEST_CASE("CganLoss with the blurred-MSE content: Deep-STORM's loss, and the discriminator sees s · G∗output") {
+  PatchGan<float> d(2, 4);
+  d.init(10);
+  CganOptions opt;
+  opt.content = CganContent::blurred_mse;
+  opt.judge_scale = 2.5;
+  std::vector<float> kernel(49);
+  deep_storm_kernel(kernel.data(), opt.blurred_mse);
+  Batch b;
+  CganLoss<PatchGan<float>> loss(d, opt, kernel.data(), 0);
+  Tape<float> tape;
+  Tensor<float> gy(b.y.shape());
+  const Var<float> y = tape.input(b.y.view(), gy.data());
+  const Var<float> total = loss(tape, y, tape.input(b.t.view()), tape.input(b.x.view()));
+  REQUIRE(loss.adversarial_steps() == 1);
+  // The content: mse(G∗y, G∗t) + λ·mean|y| with Deep-STORM's kernel (sum 2).
+  Tape<float> plain;
+  const TensorView<const float> g(kernel.data(), {1, 1, 7, 7});
+  const float base = deep_storm_loss(plain, plain.input(b.y.view()), fixed_conv2d(plain, plain.input(b.t.view()), g),
+                                     opt.blurred_mse, kernel.data())
+                         .value[0];
+  CHECK(total.value[0] == doctest::Approx(base + 3 * loss.last_adversarial_loss()).epsilon(1e-5));
+  // The adversarial BCE is D's verdict on x↑ ⊕ 2.5·G∗y (D after its step, batch statistics).
+  Tape<float> judge;
+  const Var<float> view = scale(judge, fixed_conv2d(judge, judge.input(b.y.view()), g), 2.5f);
+  const Var<float> logits = d.forward(judge, concat(judge, upsample_nearest(judge, judge.input(b.x.view()), 4), view));
+  Tensor<float> ones(logits.shape());
+  std::fill(ones.begin(), ones.end(), 1.0f);
+  CHECK(bce_with_logits(judge, logits, judge.input(ones.view())).value[0] ==
+        doctest::Approx(loss.last_adversarial_loss()).epsilon(1e-5));
+  // Validation: the content alone.
+  Tape<float> v;
+  v.set_mode(Mode::inference);
+  v.set_recording(false);
+  CHECK(loss(v, v.input(b.y.view()), v.input(b.t.view()), v.input(b.x.view())).value[0] == doctest::Approx(base).epsilon(1e-6));
+  tape.backward(total);
+  double norm = 0;
+  for (float e : gy) norm += double(e) * e;
+  CHECK(norm > 0);
+}
+
 TEST_CASE("CganLoss: the discriminator learns to tell blurred targets from a wrong output") {
   PatchGan<float> d(2, 4);
   d.init(9);
@@ -138,4 +179,7 @@ TEST_CASE("CganOptions: bad weights, schedule or learning rate are refused by na
   o = {};
   o.discriminator_adam.lr = 0;
   CHECK(o.validate().message().find("lr = 0") != std::string::npos);
+  o = {};
+  o.judge_scale = 0;
+  CHECK(o.validate().message().find("judge_scale = 0") != std::string::npos);
 }

@@ -58,8 +58,9 @@ struct ModelInfo {
   std::uint64_t seed = 1;
   nn::TrainState training;
   nn::TrainBudget budget;
-  /// cell_storm's conditional-GAN training (nn/cgan.hpp): its loss weights and schedule;
-  /// adversarial_weight 0 (every other preset) trains without a discriminator.
+  /// The conditional-GAN training (nn/cgan.hpp): content loss, weights and schedule;
+  /// adversarial_weight 0 (the default of every preset but cell_storm) trains without a
+  /// discriminator. judge_scale is not stored: training derives it from the target.
   nn::CganOptions gan = nn::CganOptions::off();
   std::string command;                 ///< the command line that trained it
 };
@@ -176,6 +177,7 @@ void store_info(const ModelInfo& info, nn::ModelFile& f) {
   f.set("gan.sparsity_weight", info.gan.generator.sparsity_weight);
   f.set("gan.warmup_steps", info.gan.warmup_steps);
   f.set("gan.every", info.gan.every);
+  f.set("gan.content", std::int64_t(info.gan.content));
 }
 
 /// Reads the metadata store_info wrote (architecture not yet checked: see load_model).
@@ -281,6 +283,13 @@ inline Expected<ModelInfo> read_info(const nn::ModelFile& f) {
     SMLM_READ(info.gan.generator.sparsity_weight, f.get_double("gan.sparsity_weight"));
     SMLM_READ(info.gan.warmup_steps, f.get_int("gan.warmup_steps"));
     SMLM_READ(info.gan.every, f.get_int("gan.every"));
+    if (f.find("gan.content") != nullptr) {  // older files: cellSTORM's L1
+      std::int64_t content = 0;
+      SMLM_READ(content, f.get_int("gan.content"));
+      if (content != 0 && content != 1)
+        return make_error(errc::format_error, f.source, ": gan.content ", content, " is neither 0 (l1) nor 1 (blurred_mse)");
+      info.gan.content = static_cast<nn::CganContent>(content);
+    }
     if (Status s = info.gan.validate(); !s.ok()) return make_error(errc::format_error, f.source, ": ", s.message());
   }
   SMLM_READ(info.validation_jaccard, f.get_double("validation.jaccard"));
