@@ -1,8 +1,9 @@
 // Network-engine benchmarks: the Deep-STORM network (Nehme et al., Optica 2018) forward and
 // training step, the U-Net presets of nn/unet.hpp (nn::DeepStorm, nn::SubPixel) as `smlm train`
-// and `smlm reconstruct` run them, the U-Nets' data-movement ops (pixel shuffle, nearest
-// up-sampling, concat) against their `_ref` twins, single large convolutions, and the machine's
-// float32 FMA peak that the GFLOP/s figures are compared with. Everything runs on a WorkerPool
+// and `smlm reconstruct` run them, cellSTORM's generators (nn::CellStorm, nn::CellStormShuffle)
+// beside nn::SubPixel on 128 × 128 phone frames, the U-Nets' data-movement ops (pixel shuffle,
+// nearest up-sampling, concat) against their `_ref` twins, single large convolutions, and the
+// machine's float32 FMA peak that the GFLOP/s figures are compared with. Everything runs on a WorkerPool
 // of 2 threads unless the name says otherwise. PyTorch's figures for the same shapes come from
 // torch_compare.py.
 //
@@ -175,41 +176,60 @@ BENCHMARK(BM_deep_storm_train_step_16x128)->Unit(benchmark::kMillisecond)->Measu
 // Both presets at r = 8, He-initialised from a fixed seed (random weights: the arithmetic does
 // not depend on the values). Shapes are those of `smlm train` (batch 16 of 16 × 16 camera
 // pixels for deep_storm, 32 × 32 for sub_pixel) and `smlm reconstruct` (64 × 64 frames, 4 per
-// forward pass, one tile per frame).
+// forward pass, one tile per frame). The phone cases run cellSTORM's generators and sub_pixel at
+// cellSTORM's r = 4 (deep::default_upsample of cell_storm and cell_storm_shuffle) on single
+// 128 × 128 frames.
 constexpr int preset_upsample = 8;
+constexpr int phone_upsample = 4;
 
 template <class Net>
 constexpr bool enlarges_input = Net::config.resolution == nn::Resolution::input_upsample;
 
 template <class Net>
-Net make_preset() {
-  Net net(preset_upsample);
+Net make_preset(int upsample = preset_upsample) {
+  Net net(upsample);
   net.init(2018);
   return net;
 }
 
-/// Convolution FLOPs of one sample of h × w camera pixels (forward; backward = weight gradients
-/// of every conv + input gradients of all but the first), from the presets' layer lists. Plane
-/// sizes are camera size × r / scale for deep_storm (which enlarges its input ×r), camera size /
-/// scale for sub_pixel.
+/// Convolution FLOPs of one sample of h × w camera pixels at up-sampling r (forward; backward =
+/// weight gradients of every conv + input gradients of all but the first), from the presets'
+/// layer lists. Plane sizes are (camera size × r) / scale for the presets that enlarge their
+/// input ×r (deep_storm, cell_storm), camera size / scale for the others; scale is that of the
+/// conv's output (a stride-2 conv is counted at the plane it writes).
 template <class Net>
-Flops preset_flops(std::ptrdiff_t h, std::ptrdiff_t w) {
+Flops preset_flops(std::ptrdiff_t h, std::ptrdiff_t w, int upsample = preset_upsample) {
   struct L {
     std::ptrdiff_t cin, cout, k, scale;
   };
-  constexpr std::ptrdiff_t r2 = preset_upsample * preset_upsample;
-  static const std::vector<L> deep_storm = {{1, 32, 3, 1},    {32, 64, 3, 2},  {64, 128, 3, 4}, {128, 512, 3, 8},
-                                            {512, 128, 3, 4}, {128, 64, 3, 2}, {64, 32, 3, 1},  {32, 1, 1, 1}};
-  // Encoder 1→32→32 | 32→64→64 | bottleneck 64→128→128; up 128→64, merge 128→64; up 64→32,
-  // merge 64→32; head 3×3 32 → r².
-  static const std::vector<L> sub_pixel = {{1, 32, 3, 1},   {32, 32, 3, 1},  {32, 64, 3, 2},  {64, 64, 3, 2},
-                                           {64, 128, 3, 4}, {128, 128, 3, 4}, {128, 64, 3, 2}, {128, 64, 3, 2},
-                                           {64, 32, 3, 1},  {64, 32, 3, 1},   {32, r2, 3, 1}};
-  const bool ds = enlarges_input<Net>;
-  const std::ptrdiff_t ph = ds ? h * preset_upsample : h, pw = ds ? w * preset_upsample : w;
+  constexpr nn::UNetConfig config = Net::config;
+  namespace presets = nn::unet_presets;
+  static_assert(config == presets::deep_storm || config == presets::sub_pixel || config == presets::cell_storm ||
+                    config == presets::cell_storm_shuffle,
+                "preset_flops: layer lists exist for the presets of nn/unet.hpp only");
+  const std::ptrdiff_t r2 = std::ptrdiff_t(upsample) * upsample;
+  std::vector<L> layers;
+  if constexpr (config == presets::deep_storm) {
+    layers = {{1, 32, 3, 1},    {32, 64, 3, 2},  {64, 128, 3, 4}, {128, 512, 3, 8},
+              {512, 128, 3, 4}, {128, 64, 3, 2}, {64, 32, 3, 1},  {32, 1, 1, 1}};
+  } else if constexpr (config == presets::sub_pixel) {
+    // Encoder 1→32→32 | 32→64→64 | bottleneck 64→128→128; up 128→64, merge 128→64; up 64→32,
+    // merge 64→32; head 3×3 32 → r².
+    layers = {{1, 32, 3, 1},    {32, 32, 3, 1},   {32, 64, 3, 2}, {64, 64, 3, 2}, {64, 128, 3, 4}, {128, 128, 3, 4},
+              {128, 64, 3, 2},  {128, 64, 3, 2},  {64, 32, 3, 1}, {64, 32, 3, 1}, {32, r2, 3, 1}};
+  } else {
+    // Encoder 1→32, down 32→32 (stride 2) | 32→64, down 64→64 | 64→128, down 128→128 | bottleneck
+    // 128→128; up 128→128, merge 256→128; up 128→64, merge 128→64; up 64→32, merge 64→32; head
+    // 1×1 32 → 1 (cell_storm) or 3×3 32 → r² (cell_storm_shuffle).
+    layers = {{1, 32, 3, 1},    {32, 32, 3, 2},   {32, 64, 3, 2},  {64, 64, 3, 4},  {64, 128, 3, 4},
+              {128, 128, 3, 8}, {128, 128, 3, 8}, {128, 128, 3, 4}, {256, 128, 3, 4}, {128, 64, 3, 2},
+              {128, 64, 3, 2},  {64, 32, 3, 1},   {64, 32, 3, 1}};
+    layers.push_back(enlarges_input<Net> ? L{32, 1, 1, 1} : L{32, r2, 3, 1});
+  }
+  const std::ptrdiff_t ph = enlarges_input<Net> ? h * upsample : h, pw = enlarges_input<Net> ? w * upsample : w;
   Flops f;
   bool first = true;
-  for (const L& l : ds ? deep_storm : sub_pixel) {
+  for (const L& l : layers) {
     const double c = 2.0 * double(l.cin * l.cout * l.k * l.k) * double(ph / l.scale) * double(pw / l.scale);
     f.forward += c;
     f.backward += first ? c : 2 * c;
@@ -265,7 +285,7 @@ BENCHMARK(BM_preset_train_step<nn::SubPixel>)->Unit(benchmark::kMillisecond)->Me
 
 /// 64 × 64 camera frames like the reference stack (shared/data: ~250 emitters of 2,000–2,500
 /// photons, PSF σ ≈ 1.1 px, background 20 photons, baseline 100): Gaussian blobs with Gaussian
-/// shot noise, a fixed seed per frame.
+/// shot noise, a fixed seed per frame. Other sizes get the same 250 emitters per frame.
 std::vector<smlm::Image<float>> synthetic_frames(std::ptrdiff_t count, std::ptrdiff_t size = 64) {
   std::vector<smlm::Image<float>> frames;
   for (std::ptrdiff_t f = 0; f < count; ++f) {
@@ -293,13 +313,12 @@ std::vector<smlm::Image<float>> synthetic_frames(std::ptrdiff_t count, std::ptrd
   return frames;
 }
 
-/// Network forward only: batches of 4 normalized 64 × 64 frames, inference mode without
-/// recording (batch norm folded), 2 threads. items/s = frames per second.
+/// Network forward only: batches of normalized frames, inference mode without recording (batch
+/// norm folded), 2 threads. items/s = frames per second.
 template <class Net>
-void BM_preset_inference_64(benchmark::State& state) {
-  const std::ptrdiff_t batch = 4, size = 64;
+void preset_inference(benchmark::State& state, std::ptrdiff_t batch, std::ptrdiff_t size, int upsample) {
   nn::WorkerPool pool(2);
-  Net net = make_preset<Net>();
+  Net net = make_preset<Net>(upsample);
   const auto frames = synthetic_frames(batch, size);
   nn::Tensor<float> x({batch, 1, size, size});
   std::vector<float> scratch(static_cast<std::size_t>(size * size));
@@ -319,27 +338,29 @@ void BM_preset_inference_64(benchmark::State& state) {
     benchmark::DoNotOptimize(y.value.data());
   }
   state.SetItemsProcessed(state.iterations() * batch);
-  state.counters["GFLOPs"] = benchmark::Counter(preset_flops<Net>(size, size).forward * double(batch) * 1e-9 * double(state.iterations()),
+  state.counters["GFLOPs"] = benchmark::Counter(preset_flops<Net>(size, size, upsample).forward * double(batch) * 1e-9 *
+                                                    double(state.iterations()),
                                                 benchmark::Counter::kIsRate);
   state.counters["arena_MB"] = double(tape.arena().peak_bytes()) / 1e6;
+  state.counters["params"] = double(net.parameter_count());
 }
-BENCHMARK(BM_preset_inference_64<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
-BENCHMARK(BM_preset_inference_64<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
 
-/// What `smlm reconstruct` does per batch of 4 frames of 64 × 64: deep::Reconstructor::run
-/// (per-frame normalization, padding, tiling, forward, stitching into 512 × 512 maps), the maps
-/// added to the sum image, and deep::MovieDecoder over the batch (the decoder's defaults for
-/// r = 8, counting by mass on at 1.4 times the batch's median blob); not the photon fit.
-/// With random weights there is no learned threshold: it is set, once, to the value of the
-/// 250th-highest peak over the 4 maps / 4 (so ~250 peaks per frame, the reference stack's emitter
-/// density). items/s = frames per second; peaks = localizations per frame.
+/// What `smlm reconstruct` does per batch of frames: deep::Reconstructor::run (per-frame
+/// normalization, padding, tiling, forward, stitching into (size·r)² maps), the maps added to the
+/// sum image, and deep::MovieDecoder over the batch (the decoder's defaults for r, counting by
+/// mass on at 1.4 times the batch's median blob); not the photon fit. With random weights there
+/// is no learned threshold: it is set, once, to the value of the (250·batch)th-highest peak over
+/// the batch's maps (so ~250 peaks per frame, the reference stack's emitter count). items/s =
+/// frames per second; peaks = localizations per frame. The frames are no larger than a tile
+/// (ReconstructOptions::tile_px), so each frame is one tile and GFLOPs counts what
+/// preset_inference counts.
 template <class Net>
-void BM_preset_reconstruct_64(benchmark::State& state) {
-  const std::ptrdiff_t batch = 4, size = 64, fine = size * preset_upsample;
+void preset_reconstruct(benchmark::State& state, std::ptrdiff_t batch, std::ptrdiff_t size, int upsample) {
+  const std::ptrdiff_t fine = size * upsample;
   nn::WorkerPool pool(2);
-  Net net = make_preset<Net>();
+  Net net = make_preset<Net>(upsample);
   const auto frames = synthetic_frames(batch, size);
-  smlm::deep::Reconstructor<Net> rec(net, nn::InputNormalization{}, preset_upsample, smlm::deep::ReconstructOptions{}, &pool);
+  smlm::deep::Reconstructor<Net> rec(net, nn::InputNormalization{}, upsample, smlm::deep::ReconstructOptions{}, &pool);
   std::vector<smlm::Image<float>> maps(static_cast<std::size_t>(batch), smlm::Image<float>(fine, fine));
   std::vector<smlm::ConstImageView<float>> in;
   std::vector<smlm::ImageView<float>> out;
@@ -348,18 +369,18 @@ void BM_preset_reconstruct_64(benchmark::State& state) {
     out.push_back(smlm::make_view(maps[static_cast<std::size_t>(f)]));
   }
   smlm::Image<float> sum = smlm::Image<float>::Zero(fine, fine);
-  smlm::deep::DecodeOptions decode = smlm::deep::DecodeOptions::for_upsample(preset_upsample);
+  smlm::deep::DecodeOptions decode = smlm::deep::DecodeOptions::for_upsample(upsample);
   smlm::deep::DecodeWorkspace ws;
   smlm::LocalizationTable table;
-  // Threshold: every peak above the lowest map value, then the 4·250th highest; counting by mass
-  // at 1.4 times the median blob.
+  // Threshold: every peak above the lowest map value, then the batch·250th highest; counting by
+  // mass at 1.4 times the median blob.
   rec.run(in, out);
   {
     std::vector<double> values;
     for (const auto& m : maps) {
       smlm::LocalizationTable t;
       decode.threshold = double(m.minCoeff()) - 1;
-      const std::size_t n = smlm::deep::decode_frame(smlm::const_view(m), 1, 100.0, preset_upsample, decode, ws, t);
+      const std::size_t n = smlm::deep::decode_frame(smlm::const_view(m), 1, 100.0, upsample, decode, ws, t);
       for (std::size_t i = 0; i < n; ++i) values.push_back(ws.peaks[i].value);
     }
     std::sort(values.begin(), values.end(), std::greater<>());
@@ -371,7 +392,7 @@ void BM_preset_reconstruct_64(benchmark::State& state) {
   for (auto _ : state) {
     rec.run(in, out);
     table = smlm::LocalizationTable{};
-    smlm::deep::MovieDecoder movie(decode, 100.0, preset_upsample);
+    smlm::deep::MovieDecoder movie(decode, 100.0, upsample);
     for (std::ptrdiff_t f = 0; f < batch; ++f) {
       const auto& m = maps[static_cast<std::size_t>(f)];
       sum += m;
@@ -382,11 +403,45 @@ void BM_preset_reconstruct_64(benchmark::State& state) {
     benchmark::DoNotOptimize(table.x_nm.data());
   }
   state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["GFLOPs"] = benchmark::Counter(preset_flops<Net>(size, size, upsample).forward * double(batch) * 1e-9 *
+                                                    double(state.iterations()),
+                                                benchmark::Counter::kIsRate);
   state.counters["peaks"] = double(found) / double(state.iterations() * batch);
   state.counters["arena_MB"] = double(rec.arena_bytes()) / 1e6;
+  state.counters["params"] = double(net.parameter_count());
 }
+
+/// `smlm reconstruct`'s shapes at r = 8: batches of 4 frames of 64 × 64, one tile per frame.
+template <class Net>
+void BM_preset_inference_64(benchmark::State& state) {
+  preset_inference<Net>(state, 4, 64, preset_upsample);
+}
+template <class Net>
+void BM_preset_reconstruct_64(benchmark::State& state) {
+  preset_reconstruct<Net>(state, 4, 64, preset_upsample);
+}
+BENCHMARK(BM_preset_inference_64<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_preset_inference_64<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_preset_reconstruct_64<nn::DeepStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_preset_reconstruct_64<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+
+/// A phone's video at cellSTORM's r = 4: one 128 × 128 frame per forward pass (a frame at a
+/// time, as it arrives), output maps of 512 × 512. cell_storm convolves the frame enlarged to
+/// 512 × 512 (~63 GFLOP per frame, about half a second): a few iterations only.
+template <class Net>
+void BM_phone_inference_128(benchmark::State& state) {
+  preset_inference<Net>(state, 1, 128, phone_upsample);
+}
+template <class Net>
+void BM_phone_reconstruct_128(benchmark::State& state) {
+  preset_reconstruct<Net>(state, 1, 128, phone_upsample);
+}
+BENCHMARK(BM_phone_inference_128<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_phone_inference_128<nn::CellStormShuffle>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_phone_inference_128<nn::CellStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->Iterations(4);
+BENCHMARK(BM_phone_reconstruct_128<nn::SubPixel>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_phone_reconstruct_128<nn::CellStormShuffle>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_phone_reconstruct_128<nn::CellStorm>)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime()->Iterations(4);
 
 // --- data-movement ops of the U-Nets ---------------------------------------------------------
 
