@@ -7,7 +7,7 @@ DEBS := cmake ninja-build g++ ccache pkg-config libeigen3-dev libxsimd-dev docte
         libbenchmark-dev libtiff-dev libpng-dev libcli11-dev
 FUZZ_DEBS := clang-14 libclang-rt-14-dev
 
-.PHONY: all deps demo test asan noexcept bench fuzz clean
+.PHONY: all deps demo test asan noexcept bench fuzz models clean
 
 all: test
 
@@ -38,6 +38,11 @@ noexcept: deps
 	cmake --preset noexcept
 	cmake --build --preset noexcept -j $(JOBS)
 	ctest --preset noexcept
+
+# Retrains the shipped models in models/ with their recorded recipes (30 minutes each).
+models: deps build/release/build.ninja
+	cmake --build --preset release -j $(JOBS) --target smlm
+	scripts/train_models.sh
 
 bench: deps build/release/build.ninja
 	cmake --build --preset release -j $(JOBS) --target benchmarks

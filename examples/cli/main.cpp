@@ -18,6 +18,7 @@
 #include "simulate_command.hpp"
 #include "render_command.hpp"
 #include "localize_command.hpp"
+#include "models_command.hpp"
 #include "reconstruct_command.hpp"
 #include "train_command.hpp"
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) command_line += std::string(" ") + argv[i];
   smlm::cli::register_train(app, exit_code, command_line);
   smlm::cli::register_reconstruct(app, exit_code);
+  smlm::cli::register_models(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,5 @@
-// `smlm reconstruct MODEL.smlm STACK.tif -o DIR [--threads T]`: runs a trained localization
-// network over a TIFF stack, streaming it in batches of frames, and writes
+// `smlm reconstruct [MODEL.smlm] STACK.tif -o DIR [--threads T] [--camera C]`: runs a trained
+// localization network over a TIFF stack, streaming it in batches of frames, and writes
 //   DIR/localizations.csv  ThunderSTORM columns (id, frame, x [nm], y [nm], intensity [photon]):
 //                          photons from a joint least-squares fit of the raw frame by a background
 //                          and one PSF (σ: --sigma-nm, default the middle of the model's training
@@ -7,6 +7,7 @@
 //   DIR/image.tif          the sum of the output maps (float32, r times the camera's resolution)
 //   DIR/image.png          the same, colour-mapped (0 .. its 99.9th percentile)
 //   --maps FILE            (optional) every frame's output map, a float32 TIFF stack
+// Without MODEL it uses the shipped default for --camera (default emccd; models_command.hpp).
 // Each file is written under a temporary name and renamed when complete. Prints one line:
 //   frames=<n> localizations=<n> seconds=<s> frames_per_s=<f> threshold=<t> split=<n>
 // (split: peaks that counting by mass made two, deep/decode.hpp; --split-factor 0 turns it off)
@@ -35,11 +36,15 @@
 #include <smlm/render/colormap.hpp>
 
 #include "cli_common.hpp"
+#include "models_command.hpp"
 #include "progress.hpp"
 
 namespace smlm::cli {
 
 struct ReconstructOptions {
+  std::vector<std::string> positional;  // [MODEL] STACK
+  std::string camera = "emccd";         // picks the shipped model when MODEL is not given
+  std::string models_dir;               // empty: models_command.hpp's default
   std::string model, stack, output;
   int threads = 0;
   std::string device = "cpu";
@@ -188,7 +193,13 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
 
 }  // namespace detail
 
-inline void run_reconstruct(const ReconstructOptions& o) {
+inline void run_reconstruct(ReconstructOptions o) {
+  if (o.positional.size() == 2) {
+    o.model = o.positional[0], o.stack = o.positional[1];
+  } else if (o.positional.size() == 1) {
+    o.stack = o.positional[0];
+    o.model = default_model_for(o.camera, models_dir(o.models_dir));
+  }
   const nn::ModelFile file = unwrap(nn::load_model_file(o.model));
   const deep::ModelInfo info = unwrap(deep::read_info(file));
   auto reader = unwrap(io::TiffReader::open(o.stack));
@@ -214,8 +225,15 @@ inline void run_reconstruct(const ReconstructOptions& o) {
 inline void register_reconstruct(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("reconstruct", "localize the molecules of a TIFF stack with a trained network");
   auto opt = std::make_shared<ReconstructOptions>();
-  cmd->add_option("MODEL", opt->model, "model file (smlm train)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("STACK", opt->stack, "TIFF stack")->required()->check(CLI::ExistingFile);
+  cmd->add_option("MODEL_STACK", opt->positional,
+                  "[MODEL] STACK: model file (smlm train; default: the shipped model for --camera) and TIFF stack")
+      ->required()
+      ->expected(1, 2)
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--camera", opt->camera, "without MODEL: the camera whose shipped model to use (smlm models)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ideal", "emccd", "scmos", "cmos-phone"}));
+  cmd->add_option("--models-dir", opt->models_dir, "folder of the shipped models (default: $SMLM_MODELS, else models/)");
   cmd->add_option("-o,--output", opt->output, "output directory")->required();
   cmd->add_option("--threads", opt->threads, "threads (0: all)")->capture_default_str()->check(CLI::Range(0, 256));
   cmd->add_option("--device", opt->device, "cpu (OpenCL devices come with the optional compute target)")

@@ -47,6 +47,13 @@ inline double field(const std::string& line, const std::string& key) {
   REQUIRE(at != std::string::npos);
   return std::stod(line.substr(at + key.size() + 1));
 }
+/// The text after " key=" up to the next space or line end (for fields compared as printed).
+inline std::string text_field(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key + "=");
+  REQUIRE(at != std::string::npos);
+  const auto start = at + key.size() + 2;
+  return line.substr(start, line.find_first_of(" \n", start) - start);
+}
 inline std::vector<std::string> split_lines(const std::string& s) {
   std::vector<std::string> out;
   std::size_t start = 0;

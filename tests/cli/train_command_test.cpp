@@ -75,14 +75,6 @@ std::string joined(const std::set<std::string>& s) {
   return out;
 }
 
-/// The text after "key=" up to the next space (for fields compared as printed).
-std::string text_field(const std::string& line, const std::string& key) {
-  const auto at = line.find(" " + key + "=");
-  REQUIRE(at != std::string::npos);
-  const auto start = at + key.size() + 2;
-  return line.substr(start, line.find_first_of(" \n", start) - start);
-}
-
 }  // namespace
 
 TEST_CASE("train writes the model and both checkpoints and prints one complete summary line") {
