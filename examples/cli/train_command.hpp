@@ -212,6 +212,10 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
   loss.kind = info.target.kind;
   loss.cell_storm = deep::is_cell_storm(info.arch) && info.gan.content == nn::CganContent::l1;
   loss.cell_storm_options = info.gan.generator;
+  // Deep-STORM's balance for any spike height h: the blurred MSE grows as h², the sparsity term
+  // as h, so λ = h / 100 keeps the ratio of its spikes of 100 with λ = 1 (cell_storm's tanh output
+  // holds spikes of 1: λ = 0.01; with λ = 1 there, zero output is the optimum).
+  loss.options.l1_weight = info.target.spike_value / 100;
   info.gan.blurred_mse = loss.options;
   std::vector<float> kernel(static_cast<std::size_t>(loss.kernel_size() * loss.kernel_size()));
   loss.fill_kernel(kernel.data());
