@@ -76,12 +76,13 @@ inline std::string default_model_for(const std::string& camera, const std::strin
 }
 
 namespace detail {
-inline std::string range_text(const sim::ValueRange& r) {
+/// "lo" or "lo<sep>hi" (":" as the flags take ranges, "-" in prose).
+inline std::string range_text(const sim::ValueRange& r, const char* sep = ":") {
   char buf[64];
   if (r.lo == r.hi) {
     std::snprintf(buf, sizeof buf, "%g", r.lo);
   } else {
-    std::snprintf(buf, sizeof buf, "%g:%g", r.lo, r.hi);
+    std::snprintf(buf, sizeof buf, "%g%s%g", r.lo, sep, r.hi);
   }
   return buf;
 }

@@ -73,39 +73,3 @@ TEST_CASE("info describes the reference stack") {
   CHECK(r.output.find("width=64 height=64 frames=20 type=uint16 byte_order=big") != std::string::npos);
   CHECK(r.output.find("min=105 max=2472") != std::string::npos);
 }
-
-TEST_CASE("demo writes its report folder") {
-  const std::string out = tmp_dir + "/demo_cli";
-  std::filesystem::remove_all(out);
-  auto r = run_smlm("demo -q -o " + out);
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  CHECK(r.output.find("frames=20 size=64x64") != std::string::npos);
-  CHECK(r.output.find("emitters=4956") != std::string::npos);
-  for (const char* name : {"sum.tif", "sum.png", "truth.png", "frame_stats.csv", "report.md"}) {
-    CAPTURE(name);
-    CHECK(std::filesystem::file_size(out + "/" + name) > 0);
-  }
-  // The summed image holds every count of the stack: 33,176,473 over 20 frames (an independent
-  // struct-based parse of the reference TIFF, see tests/io/tiff_reader_test.cpp).
-  auto sum = smlm::io::TiffReader::open(out + "/sum.tif");
-  REQUIRE(sum);
-  CHECK(sum->frames() == 1);
-  smlm::Image<double> image;
-  REQUIRE(sum->read_frame(0, image).ok());
-  CHECK(image.rows() == 64);
-  CHECK(image.sum() == doctest::Approx(33176473.0).epsilon(1e-7));
-  // frame_stats.csv: one row per frame; emitter counts add up to the ground truth's 4,956 rows.
-  std::ifstream stats(out + "/frame_stats.csv");
-  std::string line;
-  std::getline(stats, line);
-  CHECK(line.find("\"frame\"") == 0);
-  int rows = 0;
-  long emitters = 0;
-  while (std::getline(stats, line)) {
-    ++rows;
-    emitters += std::stol(line.substr(line.rfind(',') + 1));
-  }
-  CHECK(rows == 20);
-  CHECK(emitters == 4956);
-}
