@@ -9,8 +9,9 @@
 // line). Every file is written under a temporary name and renamed when complete.
 //
 // Ranges: every imaging flag takes a number or A:B (drawn uniformly per patch; photons: per
-// emitter, around a level drawn per patch, --photon-spread; sim/training_pairs.hpp, step 4). Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none
-// with -q) and one summary line on stdout:
+// emitter, around a level drawn per patch, --photon-spread; sim/training_pairs.hpp, step 4).
+// Output: progress on stderr (a bar on a terminal, a line every 10 s otherwise, none with -q)
+// and one summary line on stdout:
 //   arch=<a> upsample=<r> steps=<n> minutes=<m> loss=<l> val_loss=<v> best_step=<s> threshold=<t>
 //   min_distance_px=<d> val_jaccard=<j> val_rmse_nm=<e> steps_per_s=<x> data_wait_s=<w> split_factor=<f>
 //   adversarial_steps=<n>

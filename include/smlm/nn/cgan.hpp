@@ -16,8 +16,8 @@
 //                                      loss does, blurred, scaled so that a molecule peaks near 1.
 // L1 to a sparse target learns the conditional median, which is 0 almost everywhere: with
 // cellSTORM's weights a generator of ours did not leave zero in 30 minutes of training
-// (docs/cellstorm.md); the blurred MSE learns in minutes and the adversarial term comes on top. Adversarial steps are s ≥ warmup_steps with (s − warmup_steps) a
-// multiple of `every`; on each, before the generator's term is formed, the discriminator takes one
+// (docs/cellstorm.md); the blurred MSE learns the mean, and the adversarial term comes on top.
+// Adversarial steps are s ≥ warmup_steps with (s − warmup_steps) a multiple of `every`; on each, before the generator's term is formed, the discriminator takes one
 // Adam step on
 //   ½ · [BCE(D(condition ⊕ G∗target), 1) + BCE(D(condition ⊕ output), 0)]
 // with the output as a constant (no gradient reaches the generator through this part) and G∗target

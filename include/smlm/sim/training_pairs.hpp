@@ -60,8 +60,9 @@
 //     every brightness of the range comes as a whole patch. Why it matters: the input
 //     normalization (nn/normalization.hpp) scales a frame by its brightest spots, so a frame of dim
 //     molecules looks, after it, like noise at full scale. Independent draws over a wide range
-//     almost never give a patch of only dim emitters (10 emitters at 50..1,500 photons all below 150:
-//     about 1e-12), and a network trained on them misses every molecule of a dim acquisition.
+//     almost never give a patch of only dim emitters (10 emitters at 50..1,500 photons all below
+//     150: about 2e-12), and a network trained on them missed 88 % of the molecules of a
+//     100-photon acquisition (docs/cellstorm.md).
 //  5. Expected photons = background + Σ psf::IntegratedGaussian{σ/pixel_nm}.add_to over every
 //     emitter, margin ones included; the camera records them with camera::record_at, the frame
 //     index being index mod 2^32 (a frame-dependent camera such as CmosPhone applies its
