@@ -65,4 +65,11 @@ inline NumberRange parse_range(const std::string& flag, const std::string& text,
   return {a, b, colon == std::string::npos};
 }
 
+/// A number as %g prints it.
+inline std::string format_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 }  // namespace smlm::cli

@@ -78,13 +78,7 @@ inline std::string default_model_for(const std::string& camera, const std::strin
 namespace detail {
 /// "lo" or "lo<sep>hi" (":" as the flags take ranges, "-" in prose).
 inline std::string range_text(const sim::ValueRange& r, const char* sep = ":") {
-  char buf[64];
-  if (r.lo == r.hi) {
-    std::snprintf(buf, sizeof buf, "%g", r.lo);
-  } else {
-    std::snprintf(buf, sizeof buf, "%g%s%g", r.lo, sep, r.hi);
-  }
-  return buf;
+  return r.lo == r.hi ? format_number(r.lo) : format_number(r.lo) + sep + format_number(r.hi);
 }
 }  // namespace detail
 

@@ -78,12 +78,6 @@ struct SimulateOptions {
   throw CLI::ValidationError(flag, "value " + value + " " + why);
 }
 
-inline std::string format_number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 /// "A:B" (uniform) or "A" (constant) photons per emitter per frame.
 inline sim::PhotonDistribution parse_photons(const std::string& text) {
   const NumberRange r = parse_range("--photons", text, RangeBound::non_negative);

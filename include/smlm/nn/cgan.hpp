@@ -47,8 +47,6 @@ namespace smlm::nn {
 /// The generator's content loss (see the header).
 enum class CganContent : std::uint8_t { l1 = 0, blurred_mse = 1 };
 
-inline const char* to_string(CganContent c) noexcept { return c == CganContent::l1 ? "l1" : "blurred_mse"; }
-
 struct CganOptions {
   double adversarial_weight = 3;       ///< λ_cGAN; 0: the loss is the content loss alone
   CganContent content = CganContent::l1;
