@@ -1,4 +1,4 @@
-// `smlm demo [-o DIR] [--train] [-q]`: the end-to-end run on built-in defaults (DESIGN.md's CLI
+// `smlm demo [-o DIR] [--train | --sweep] [-q]`: the end-to-end run on built-in defaults (DESIGN.md's CLI
 // contract; docs/demo.md). It wires the other commands' code, in-process:
 //   1. simulate (simulate_command.hpp) a smartphone dSTORM acquisition: blinking emitters on
 //      filaments, the cellphone CMOS camera (cmos-phone), the H.264-style codec at --quality; the
@@ -21,13 +21,16 @@
 //                              the densest region (demo_render.hpp)
 //        frame_raw.png, frame_network.png
 //                              one compressed frame and the network's output for it
+//        overview.png          widefield, truth, classic and network at half the size, side by
+//                              side with their Jaccard@100 (the README's picture)
 //        truth.csv, network.csv, classic.csv   ThunderSTORM localization tables
 //        stack.tif             the simulated 8-bit movie; model.smlm (+ checkpoints) with --train
 // and print, after the commands' own summary lines, one line per method and where the report is:
 //   network jaccard@50=<j> jaccard@100=<j> jaccard@250=<j> precision@100=<p> recall@100=<r> rmse_nm@100=<e> localizations=<n> seconds=<s>
 //   classic ...
 //   report=<DIR>/index.html
-// Every flag is checked, and the model file read, before anything is written.
+// `smlm demo --sweep` runs cellSTORM's comparison over photons × video quality instead
+// (demo_sweep.hpp). Every flag is checked, and the model file read, before anything is written.
 #pragma once
 
 #include <algorithm>
@@ -51,6 +54,8 @@
 #include "cli_common.hpp"
 #include "demo_render.hpp"
 #include "demo_report.hpp"
+#include "demo_runs.hpp"
+#include "demo_sweep.hpp"
 #include "localize_command.hpp"
 #include "models_command.hpp"
 #include "reconstruct_command.hpp"
@@ -59,66 +64,7 @@
 
 namespace smlm::cli {
 
-struct DemoOptions {
-  std::string out_dir = "demo-out";
-  std::ptrdiff_t frames = 300;
-  std::ptrdiff_t size = 128;
-  double pixel_nm = 80;
-  double sigma_nm = 96;
-  double density = 1.5;
-  std::string photons = "500";
-  double background = 5;
-  int quality = 60;
-  std::uint64_t seed = 7;  ///< a stream the shipped model's training never read
-  std::string model;       ///< empty: the shipped cmos-phone model
-  std::string models_dir;  ///< empty: models_command.hpp's default
-  bool train = false;
-  double train_minutes = 5;
-  std::int64_t train_steps = 0;  ///< > 0: a step budget instead of --train-minutes
-  int threads = 0;
-  bool quiet = false;
-};
-
 namespace detail {
-
-inline double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-/// The movie's conditions as `smlm simulate` takes them.
-inline SimulateOptions demo_simulation(const DemoOptions& o, const std::string& dir) {
-  SimulateOptions s;
-  s.output = dir + "stack.tif";
-  s.truth = dir + "truth.csv";
-  s.frames = o.frames;
-  s.size = o.size;
-  s.pixel_nm = o.pixel_nm;
-  s.structure = "filaments";
-  s.density = o.density;
-  s.photons = o.photons;
-  s.sigma_nm = o.sigma_nm;
-  s.background = o.background;
-  s.camera = "cmos-phone";
-  s.quality = o.quality;
-  s.seed = o.seed;
-  s.threads = o.threads;
-  return s;
-}
-
-/// A note on stderr for each condition of the movie outside the model's training range.
-inline void note_outside(const DemoOptions& o, const std::string& model, const sim::TrainingConditions& c) {
-  const NumberRange photons = parse_range("--photons", o.photons, RangeBound::non_negative);
-  auto note = [&](const char* flag, double lo, double hi, const sim::ValueRange& r) {
-    if (lo < r.lo - 1e-9 || hi > r.hi + 1e-9)
-      std::fprintf(stderr, "smlm demo: note: %s %g%s%s is outside what %s was trained for (%s); --train trains for it\n",
-                   flag, lo, lo == hi ? "" : ":", lo == hi ? "" : format_number(hi).c_str(), model.c_str(),
-                   range_text(r, "-").c_str());
-  };
-  note("--sigma-nm", o.sigma_nm, o.sigma_nm, c.sigma_nm);
-  note("--photons", photons.lo, photons.hi, c.photons);
-  note("--background", o.background, o.background, c.background_photons);
-  if (c.coded()) note("--quality", o.quality, o.quality, c.quality);
-}
 
 /// The network's output map of one camera frame.
 inline Image<float> network_map(const nn::ModelFile& file, const deep::ModelInfo& info, const Image<float>& frame, int threads) {
@@ -154,8 +100,10 @@ inline void run_demo(const DemoOptions& opt) {
   std::string dir = opt.out_dir;
   if (dir.empty()) throw CLI::ValidationError("-o", "the report folder name is empty");
   if (dir.back() != '/') dir += '/';
-  const SimulateOptions sim_options = detail::demo_simulation(opt, dir);
+  const SimulateOptions sim_options =
+      detail::demo_simulation(opt, dir + "stack.tif", dir + "truth.csv", opt.photons, opt.quality);
   validate_simulate(sim_options);
+  const demo::SweepPlan sweep = opt.sweep ? demo::parse_sweep(opt) : demo::SweepPlan{};
   auto step = [&](const std::string& text) {
     if (opt.quiet) return;
     std::printf("%s\n", text.c_str());
@@ -175,12 +123,21 @@ inline void run_demo(const DemoOptions& opt) {
       throw CLI::ValidationError("--pixel-nm", "value " + format_number(opt.pixel_nm) + ": the model " + model_path +
                                                    " was trained for " + format_number(model_pixel) +
                                                    " nm pixels (--train trains one for these)");
-    detail::note_outside(opt, model_path, info.conditions);
+    if (opt.sweep) {
+      detail::note_outside(opt, "--sweep-photons", sweep.photons_range(), "--sweep-qualities", sweep.coded_quality_lo(),
+                           sweep.coded_quality_hi(), model_path, info.conditions);
+    } else {
+      detail::note_outside(opt, "--photons", opt.photons, "--quality", opt.quality, opt.quality, model_path, info.conditions);
+    }
   }
   std::error_code ec, ec_dir;
   fs::create_directories(opt.out_dir, ec);
   if (!fs::is_directory(opt.out_dir, ec_dir))
     throw cli_error("-o " + opt.out_dir + ": cannot create the report folder" + (ec ? ": " + ec.message() : std::string()));
+  if (opt.sweep) {
+    demo::run_sweep(opt, sweep, dir, model_path);
+    return;
+  }
 
   demo::RunDescription run;
   run.frames = opt.frames;
@@ -248,35 +205,12 @@ inline void run_demo(const DemoOptions& opt) {
   classic.name = "classic", classic.title = "classic", classic.csv = "classic.csv";
 
   step("network: " + model_path + " -> " + dir + "network.csv");
-  ReconstructOptions ro;
-  ro.positional = {model_path, sim_options.output};
-  ro.output = dir + "network.tmp";
-  ro.threads = opt.threads;
-  ro.quiet = opt.quiet;
-  t0 = std::chrono::steady_clock::now();
-  run_reconstruct(ro);
-  std::fflush(stdout);
-  network.seconds = detail::seconds_since(t0);
-  fs::rename(ro.output + "/localizations.csv", dir + "network.csv", ec);
-  if (ec) throw cli_error(dir + "network.csv: cannot move the network's localizations into place: " + ec.message());
   Image<float> network_sum;
-  {
-    io::TiffReader reader = unwrap(io::TiffReader::open(ro.output + "/image.tif"));
-    check(reader.read_frame(0, network_sum));
-  }
-  fs::remove_all(ro.output, ec);
+  network.seconds =
+      detail::run_network(model_path, sim_options.output, dir + "network.csv", opt.threads, opt.quiet, true, &network_sum);
 
   step("classic: wavelet detection + Gaussian MLE (--camera cmos-phone) -> " + dir + "classic.csv");
-  LocalizeOptions lo;
-  lo.input = sim_options.output;
-  lo.output = dir + "classic.csv";
-  lo.pixel_nm = opt.pixel_nm;
-  lo.sigma_nm = opt.sigma_nm;
-  lo.camera = "cmos-phone";
-  t0 = std::chrono::steady_clock::now();
-  run_localize(lo);
-  std::fflush(stdout);
-  classic.seconds = detail::seconds_since(t0);
+  classic.seconds = detail::run_classic(opt, sim_options.output, dir + "classic.csv", true);
 
   const LocalizationTable truth = unwrap(io::read_localizations_csv(sim_options.truth));
   const LocalizationTable network_locs = unwrap(io::read_localizations_csv(dir + "network.csv"));
@@ -325,6 +259,16 @@ inline void run_demo(const DemoOptions& opt) {
     if (truth.frame[i] == run.shown_frame)
       demo::draw_circle(frame_network, truth.x_nm[i] / layout.pixel_nm, truth.y_nm[i] / layout.pixel_nm, ring_px, {0, 230, 0});
   demo::write_rgb_png(dir + "frame_network.png", frame_network);
+  // The four main panels at half the size, side by side (README's picture).
+  const demo::Layout half = demo::make_layout({0, 0, field_nm, field_nm}, opt.pixel_nm / 2, truth);
+  auto jaccard_caption = [](const char* name, const demo::MethodResult& m) {
+    return std::string(name) + " J@100 " + demo::fixed(m.at(100).jaccard, 3);
+  };
+  demo::write_rgb_png(dir + "overview.png",
+                      demo::side_by_side({{"WIDEFIELD", demo::panel(demo::resampled(widefield, opt.pixel_nm), half, grey)},
+                                          {"TRUTH", demo::panel(demo::gaussian_of(truth), half, hot)},
+                                          {jaccard_caption("CLASSIC", classic), demo::panel(demo::gaussian_of(classic_locs), half, hot)},
+                                          {jaccard_caption("NETWORK", network), demo::panel(demo::gaussian_of(network_locs), half, hot)}}));
 
   run.total_seconds = detail::seconds_since(start);
   demo::write_text_file(dir + "metrics.json", demo::metrics_json(run, methods));
@@ -355,7 +299,17 @@ inline void register_demo(CLI::App& app, int& exit_code) {
   auto* model = cmd->add_option("--model", opt->model, "network model file (default: the shipped model for cmos-phone)")
                     ->check(CLI::ExistingFile);
   cmd->add_option("--models-dir", opt->models_dir, "folder of the shipped models (default: $SMLM_MODELS, else models/)");
-  cmd->add_flag("--train", opt->train, "train a fresh model for these conditions first, and use it")->excludes(model);
+  auto* train = cmd->add_flag("--train", opt->train, "train a fresh model for these conditions first, and use it")->excludes(model);
+  cmd->add_flag("--sweep", opt->sweep,
+                "instead of the one movie: cellSTORM's comparison over --sweep-photons x --sweep-qualities "
+                "(sweep.html, sweep.csv, sweep.md, sweep.png)")
+      ->excludes(train);
+  cmd->add_option("--sweep-photons", opt->sweep_photons, "with --sweep: photons per emitter, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--sweep-qualities", opt->sweep_qualities,
+                  "with --sweep: codec qualities 0..100 or none (uncompressed), comma-separated")
+      ->capture_default_str();
+  cmd->add_flag("--keep-stacks", opt->keep_stacks, "with --sweep: keep each condition's movie (sweep/NAME.tif)");
   cmd->add_option("--train-minutes", opt->train_minutes, "with --train: training budget, minutes")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <smlm/core/image.hpp>
@@ -28,6 +29,7 @@
 #include <smlm/render/scale_bar.hpp>
 
 #include "cli_common.hpp"
+#include "demo_plot.hpp"
 
 namespace smlm::cli::demo {
 
@@ -193,6 +195,25 @@ inline render::RgbImage plain_panel(const RenderFn& render_fn, const Layout& l, 
   render::RgbImage rgb = colour(render_fn(l.field, l.pixel_nm), style);
   render::burn_scale_bar(rgb, l.pixel_nm, {.length_nm = l.bar_nm});
   return rgb;
+}
+
+/// `panels` side by side on white, each under its caption (the 5 × 7 font at twice its size).
+inline render::RgbImage side_by_side(const std::vector<std::pair<std::string, render::RgbImage>>& panels,
+                                     std::ptrdiff_t gap = 8) {
+  constexpr int scale = 2;
+  const std::ptrdiff_t caption = font::glyph_height * scale + 2 * gap;
+  std::ptrdiff_t width = gap, height = 0;
+  for (const auto& [text, p] : panels) width += p.width + gap, height = std::max(height, p.height);
+  render::RgbImage out(width, caption + height + gap);
+  std::fill(out.data.begin(), out.data.end(), std::uint8_t{255});
+  std::ptrdiff_t x0 = gap;
+  for (const auto& [text, p] : panels) {
+    draw_text(out, x0, gap, text, {40, 40, 40}, scale);
+    for (std::ptrdiff_t y = 0; y < p.height; ++y)
+      for (std::ptrdiff_t x = 0; x < p.width; ++x) out.set(caption + y, x0 + x, p.at(y, x));
+    x0 += p.width + gap;
+  }
+  return out;
 }
 
 inline void write_rgb_png(const std::string& path, const render::RgbImage& rgb) {

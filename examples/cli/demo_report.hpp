@@ -181,7 +181,7 @@ inline std::string index_html(const RunDescription& run, const std::vector<Metho
       "figure{margin:0;background:#fff;border:1px solid #ddd;padding:.5em}\n"
       "figure img{width:100%;height:auto;display:block;image-rendering:pixelated;background:#000}\n"
       "figcaption{font-size:.85em;color:#444;margin-top:.4em}\n"
-      ".wide{grid-column:1/-1;display:grid;grid-template-columns:1fr 1fr;gap:1em}\n"
+      ".wide{grid-column:1/-1;display:grid;grid-template-columns:1fr 1fr;gap:1em}.wide1{grid-column:1/-1}\n"
       "table{border-collapse:collapse;background:#fff;font-size:.9em}\n"
       "th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}th{background:#eee}\n"
       "td.l,th.l{text-align:left}tr.best td{font-weight:bold}\n"
@@ -215,6 +215,9 @@ inline std::string index_html(const RunDescription& run, const std::vector<Metho
                    " nm, " + std::to_string(m->localizations) + " localizations."
              : std::string();
   };
+  h += "<div class=\"wide1\">\n";
+  figure("overview.png", "Overview", "Widefield, ground truth, classic fitting and network at half the size, with Jaccard at 100 nm.");
+  h += "</div>\n";
   figure("widefield.png", "Widefield", "The sum of all frames: what the camera sees without localization.");
   figure("truth.png", "Ground truth", "Every emitter in every frame it was on (" + std::to_string(run.truth_rows) + ").");
   figure("classic.png", "Classic fitting", "Wavelet detection + Gaussian MLE with the phone's noise model. " + jaccard_text(classic));

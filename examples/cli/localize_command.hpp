@@ -50,6 +50,7 @@ struct LocalizeOptions {
   double em_gain = -1;
   double qe = -1;
   double read_noise_e = -1;
+  bool summary = true;  ///< print the summary line (callers that report themselves turn it off)
 };
 
 namespace detail {
@@ -80,6 +81,7 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseO
                               static_cast<std::int32_t>(f + 1), opt.pixel_nm);
   }
   check(io::write_localizations_csv(opt.output, table));
+  if (!opt.summary) return;
   std::printf("frames=%td candidates=%zu localizations=%zu converged=%zu max_iterations=%zu singular=%zu "
               "out_of_window=%zu not_finite=%zu\n",
               reader.frames(), candidates, table.size(), by_status[0], by_status[1], by_status[2], by_status[3],

@@ -56,6 +56,7 @@ struct ReconstructOptions {
   double sigma_nm = std::nan("");  // NaN: the middle of the model's training range
   std::string maps;  // empty: not written
   bool quiet = false;
+  bool summary = true;  // print the summary line (callers that report themselves turn it off)
 };
 
 /// Writes through `write(tmp)` to `path` + ".tmp", then renames onto `path`; the temporary file is
@@ -187,6 +188,7 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
   for (std::size_t i = 0; i < lut.size(); ++i) lut[i] = {hot[i].r, hot[i].g, hot[i].b};
   write_atomically(dir + "image.png",
                    [&](const std::string& p) { return io::write_png_colormapped(p, const_view(sum), 0.0f, hi, std::span<const io::Rgb8, 256>(lut)); });
+  if (!o.summary) return;
   std::printf("frames=%td localizations=%zu seconds=%.3f frames_per_s=%.2f threshold=%.5g split=%zu\n", frames,
               table.size(), seconds, seconds > 0 ? double(frames) / seconds : 0.0, decode.threshold, split);
 }

@@ -71,6 +71,7 @@ struct SimulateOptions {
   double p_bleach = 0;
   int threads = 0;
   std::string mask;  // --mask IMAGE.tif: density weights (first frame), for --structure mask
+  bool summary = true;  // print the summary line (callers that report themselves turn it off)
 };
 
 /// A usage error (exit 2): names the flag and the value.
@@ -218,6 +219,7 @@ void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& came
   truth.offset_photons.assign(truth.size(), o.background);
   truth.bkgstd_photons.assign(truth.size(), std::sqrt(o.background));
   check(io::write_localizations_csv(o.truth, truth));
+  if (!o.summary) return;
   std::printf("frames=%td size=%tdx%td emitters=%zu fluorophores=%zu", o.frames, o.size, o.size, truth.size(),
               simulator.fluorophores().size());
   if (coded) std::printf(" bpp=%.4f", 8.0 * static_cast<double>(coded_bytes) / static_cast<double>(o.frames * o.size * o.size));

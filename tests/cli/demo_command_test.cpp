@@ -148,7 +148,7 @@ TEST_CASE("demo writes its report folder, and the shipped network beats classic 
   // At least 6 PNGs, every one a PNG of the whole field at a quarter of the camera pixel.
   int pngs = 0;
   for (const std::string& name : files_in(out)) {
-    if (!name.ends_with(".png")) continue;
+    if (!name.ends_with(".png") || name == "overview.png") continue;
     CAPTURE(name);
     ++pngs;
     const auto [w, h] = png_size(out + "/" + name);
@@ -157,6 +157,8 @@ TEST_CASE("demo writes its report folder, and the shipped network beats classic 
     CHECK(std::filesystem::file_size(out + "/" + name) > 1000);
   }
   CHECK(pngs >= 6);
+  // overview.png: four 256-pixel panels (half the size) side by side under their captions.
+  CHECK(png_size(out + "/overview.png") == std::pair<std::uint32_t, std::uint32_t>{4 * 256 + 5 * 8, 7 * 2 + 2 * 8 + 256 + 8});
   for (const char* name : {"widefield.png", "truth.png", "classic.png", "network.png", "frame_raw.png", "frame_network.png"}) {
     CAPTURE(name);
     CHECK(std::filesystem::exists(out + "/" + name));
@@ -238,6 +240,83 @@ TEST_CASE("demo --train trains a fresh model for the demo's conditions and uses 
   CHECK(h == 128);
 }
 
+/// The comma-separated fields of one CSV line.
+std::vector<std::string> csv_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+    out.push_back(line.substr(start, comma - start));
+  out.push_back(line.substr(start));
+  return out;
+}
+
+TEST_CASE("demo --sweep scores network and classic fitting over photons x quality, as smlm evaluate does") {
+  const std::string out = tmp_dir + "/demo_sweep";
+  std::filesystem::remove_all(out);
+  const auto r = run_smlm("demo -q -o " + out +
+                          " --sweep --sweep-photons 1000,100 --sweep-qualities 60,none --frames 10 --size 48 --threads 2");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(line_starting(r.output, "report=").starts_with("report=" + out + "/sweep.html"));
+
+  // sweep.csv: a row per condition and method, in the order given, with consistent counts.
+  const std::vector<std::string> csv = split_lines(slurp(out + "/sweep.csv"));
+  REQUIRE(csv.size() == 9);
+  CHECK(csv[0] ==
+        "photons,quality,truth,method,tp_200,fp_200,fn_200,mean_distance_nm_200,jaccard_100,rmse_nm_100,localizations,"
+        "seconds");
+  const std::vector<std::pair<std::string, std::string>> order{{"1000", "60"}, {"1000", "none"}, {"100", "60"}, {"100", "none"}};
+  std::string truth_rows;
+  for (std::size_t i = 1; i < csv.size(); ++i) {
+    CAPTURE(csv[i]);
+    const std::vector<std::string> f = csv_fields(csv[i]);
+    REQUIRE(f.size() == 12);
+    CHECK(f[0] == order[(i - 1) / 2].first);
+    CHECK(f[1] == order[(i - 1) / 2].second);
+    CHECK(f[3] == (i % 2 ? "network" : "classic"));
+    // One seed: the same emitters blink in every condition, only their photons and the codec differ.
+    if (truth_rows.empty()) truth_rows = f[2];
+    CHECK(f[2] == truth_rows);
+    const long truth = std::stol(f[2]), tp = std::stol(f[4]), fp = std::stol(f[5]), fn = std::stol(f[6]);
+    CHECK(truth > 50);
+    CHECK(tp + fn == truth);
+    CHECK(tp + fp == std::stol(f[10]));
+    CHECK(std::stod(f[7]) >= 0);
+    CHECK(std::stod(f[7]) <= 200);
+    CHECK(std::stod(f[8]) >= 0);
+    CHECK(std::stod(f[8]) <= 1);
+  }
+  // The network wins on Jaccard@100 at 1000 photons, compressed or not (docs/cellstorm.md).
+  for (std::size_t i : {1u, 3u}) {
+    CAPTURE(csv[i]);
+    CHECK(std::stod(csv_fields(csv[i])[8]) > std::stod(csv_fields(csv[i + 1])[8]));
+  }
+
+  // Each condition's scores are those `smlm evaluate` gives for its files (Jaccard at 100 nm).
+  const auto e = run_smlm("evaluate " + out + "/sweep/p100_q60.truth.csv " + out + "/sweep/p100_q60.network.csv --tolerance 100");
+  REQUIRE(e.exit_code == 0);
+  CHECK(field(e.output, "jaccard") == doctest::Approx(std::stod(csv_fields(csv[5])[8])).epsilon(1e-3));
+  // The printed line of that condition agrees with the file.
+  const std::string printed = line_starting(r.output, "sweep photons=100 quality=60 ");
+  CHECK(field(printed, "network_tp200") == std::stod(csv_fields(csv[5])[4]));
+  CHECK(field(printed, "classic_fp200") == std::stod(csv_fields(csv[6])[5]));
+
+  // No movie kept without --keep-stacks; the localizations of every condition are.
+  for (const std::string& name : files_in(out + "/sweep")) CHECK_FALSE(name.ends_with(".tif"));
+  CHECK(files_in(out + "/sweep").size() == 12);
+
+  // The Markdown table, the plot and the page.
+  const std::vector<std::string> md = split_lines(slurp(out + "/sweep.md"));
+  CHECK(md.size() == 6);
+  CHECK(md[2].starts_with("| 1000 | 60 | " + truth_rows + " | "));
+  CHECK(png_size(out + "/sweep.png") == std::pair<std::uint32_t, std::uint32_t>{900, 460});
+  const std::string html = slurp(out + "/sweep.html");
+  CHECK(html.starts_with("<!DOCTYPE html>"));
+  CHECK(html.find("<img src=\"sweep.png\"") != std::string::npos);
+  CHECK(html.find("://") == std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
+}
+
 TEST_CASE("demo: bad flags and files fail with one line naming them") {
   const std::string out = tmp_dir + "/demo_bad";
   struct Case {
@@ -261,6 +340,15 @@ TEST_CASE("demo: bad flags and files fail with one line naming them") {
       {"--model " + file, "demo_not_a_folder"},
       {"--models-dir " + empty, empty + "/sub_pixel_phone.smlm"},
       {"--train --model " + file, "--model"},
+      {"--sweep --sweep-photons 0", "--sweep-photons"},
+      {"--sweep --sweep-photons 100,lots", "--sweep-photons"},
+      {"--sweep --sweep-photons 100:500", "--sweep-photons"},
+      {"--sweep --sweep-photons 100,100", "--sweep-photons"},
+      {"--sweep --sweep-qualities 60,101", "--sweep-qualities"},
+      {"--sweep --sweep-qualities 60.5", "--sweep-qualities"},
+      {"--sweep --sweep-qualities none,none", "--sweep-qualities"},
+      {"--sweep --sweep-qualities ''", "--sweep-qualities"},
+      {"--sweep --train", "--train"},
       {"--bogus", "--bogus"},
   };
   for (const Case& c : cases) {
