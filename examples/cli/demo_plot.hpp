@@ -121,6 +121,8 @@ struct Series {
   render::Rgb8 colour;
   bool dashed = false;
   marker mark = marker::circle;
+  int mark_size = 4;     ///< marker radius, pixels; 0: no markers
+  bool connect = true;   ///< draw the line through the points
 };
 
 struct LineChart {
@@ -142,7 +144,16 @@ inline render::RgbImage draw_line_chart(const LineChart& chart) {
 
   std::size_t legend_chars = 0;
   for (const Series& s : chart.series) legend_chars = std::max(legend_chars, s.label.size());
-  const double left = 70, top = 70, bottom = static_cast<double>(chart.height) - 60;
+  auto tick_text = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", std::abs(v) < 1e-12 ? 0.0 : v);
+    return std::string(buf);
+  };
+  std::ptrdiff_t widest = 0;
+  for (double v = chart.y_min; v <= chart.y_max + 1e-9; v += chart.y_step)
+    widest = std::max(widest, font::text_width(tick_text(v), scale));
+  const double left = static_cast<double>(std::max<std::ptrdiff_t>(70, widest + 20)), top = 70,
+               bottom = static_cast<double>(chart.height) - 60;
   const double right = static_cast<double>(chart.width) - 40 -
                        static_cast<double>(font::text_width(std::string(legend_chars, 'M'), scale)) - 34;
   auto x_of = [&](double v) {
@@ -158,10 +169,9 @@ inline render::RgbImage draw_line_chart(const LineChart& chart) {
   for (double v = chart.y_min; v <= chart.y_max + 1e-9; v += chart.y_step) {
     const double y = y_of(v);
     draw_line(image, left, y, right, y, grid);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-    draw_text(image, static_cast<std::ptrdiff_t>(left) - 10 - font::text_width(buf, scale),
-              static_cast<std::ptrdiff_t>(std::lround(y)) - glyph_h / 2, buf, ink, scale);
+    const std::string label = tick_text(v);
+    draw_text(image, static_cast<std::ptrdiff_t>(left) - 10 - font::text_width(label, scale),
+              static_cast<std::ptrdiff_t>(std::lround(y)) - glyph_h / 2, label, ink, scale);
   }
   for (const double v : chart.x_ticks) {
     const double x = x_of(v);
@@ -179,16 +189,17 @@ inline render::RgbImage draw_line_chart(const LineChart& chart) {
 
   // Series, then the legend.
   for (const Series& s : chart.series) {
-    for (std::size_t k = 1; k < s.points.size(); ++k)
+    for (std::size_t k = 1; s.connect && k < s.points.size(); ++k)
       draw_line(image, x_of(s.points[k - 1].first), y_of(s.points[k - 1].second), x_of(s.points[k].first),
                 y_of(s.points[k].second), s.colour, 2, s.dashed ? 7 : 0);
-    for (const auto& [x, y] : s.points) draw_marker(image, x_of(x), y_of(y), s.mark, 4, s.colour);
+    if (s.mark_size > 0)
+      for (const auto& [x, y] : s.points) draw_marker(image, x_of(x), y_of(y), s.mark, s.mark_size, s.colour);
   }
   double ly = top + 4;
   for (const Series& s : chart.series) {
     const double lx = right + 16;
-    draw_line(image, lx, ly + glyph_h / 2.0, lx + 24, ly + glyph_h / 2.0, s.colour, 2, s.dashed ? 5 : 0);
-    draw_marker(image, lx + 12, ly + glyph_h / 2.0, s.mark, 4, s.colour);
+    if (s.connect) draw_line(image, lx, ly + glyph_h / 2.0, lx + 24, ly + glyph_h / 2.0, s.colour, 2, s.dashed ? 5 : 0);
+    if (s.mark_size > 0) draw_marker(image, lx + 12, ly + glyph_h / 2.0, s.mark, s.mark_size, s.colour);
     draw_text(image, static_cast<std::ptrdiff_t>(lx) + 32, static_cast<std::ptrdiff_t>(ly), s.label, ink, scale);
     ly += glyph_h + 10;
   }

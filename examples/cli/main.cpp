@@ -12,6 +12,7 @@
 #include "cli_common.hpp"
 #include "codec_command.hpp"
 #include "demo_command.hpp"
+#include "drift_command.hpp"
 #include "evaluate_command.hpp"
 #include "frc_command.hpp"
 #include "info_command.hpp"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_train(app, exit_code, command_line);
   smlm::cli::register_reconstruct(app, exit_code);
   smlm::cli::register_models(app, exit_code);
+  smlm::cli::register_drift(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -18,6 +18,10 @@
 // the brightest spot's peak (background + max photons / (2π σ²) photons) to 255, unless
 // --video-offset / --video-gain set it; cmos-phone frames are already video levels and pass as
 // they are. The ground truth is that of the scene, not of the degraded frames.
+//
+// --drift-nm-per-frame DX,DY and --drift-walk-nm S move the stage (sim::Drift: d(f) = f·(DX, DY)
+// plus a Gaussian random walk of step sd S per axis): the frames show every molecule displaced by
+// d(f), the truth CSV keeps the undrifted positions, so `smlm drift` can be checked against it.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +29,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <span>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -71,6 +76,8 @@ struct SimulateOptions {
   double p_bleach = 0;
   int threads = 0;
   std::string mask;  // --mask IMAGE.tif: density weights (first frame), for --structure mask
+  std::vector<double> drift_nm_per_frame;  // --drift-nm-per-frame DX,DY; empty: none
+  double drift_walk_nm = 0;               // --drift-walk-nm: random-walk step sd per frame per axis
   bool summary = true;  // print the summary line (callers that report themselves turn it off)
 };
 
@@ -113,6 +120,11 @@ inline void validate_simulate(const SimulateOptions& o) {
     bad_value("--video-gain", format_number(o.video_gain), "must be positive");
   if (!std::isnan(o.video_offset) && !std::isfinite(o.video_offset))
     bad_value("--video-offset", format_number(o.video_offset), "must be finite");
+  if (!o.drift_nm_per_frame.empty() &&
+      (o.drift_nm_per_frame.size() != 2 || !std::isfinite(o.drift_nm_per_frame[0]) || !std::isfinite(o.drift_nm_per_frame[1])))
+    throw CLI::ValidationError("--drift-nm-per-frame", "needs two finite numbers DX,DY (nm per frame)");
+  if (!(o.drift_walk_nm >= 0) || !std::isfinite(o.drift_walk_nm))
+    bad_value("--drift-walk-nm", format_number(o.drift_walk_nm), "must be >= 0");
   (void)parse_photons(o.photons);
 }
 
@@ -218,6 +230,14 @@ void run_simulation(const SimulateOptions& o, const Psf& psf, const Camera& came
   truth.sigma_nm.assign(truth.size(), o.sigma_nm);
   truth.offset_photons.assign(truth.size(), o.background);
   truth.bkgstd_photons.assign(truth.size(), std::sqrt(o.background));
+  // With drift the frames show every molecule displaced; the truth keeps where it really is.
+  if (!o.drift_nm_per_frame.empty() || o.drift_walk_nm > 0) {
+    const std::span<const sim::Position> at = simulator.fluorophores();
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      const sim::Position& p = at[static_cast<std::size_t>(truth.id[i] - 1)];
+      truth.x_nm[i] = p.x_nm, truth.y_nm[i] = p.y_nm;
+    }
+  }
   check(io::write_localizations_csv(o.truth, truth));
   if (!o.summary) return;
   std::printf("frames=%td size=%tdx%td emitters=%zu fluorophores=%zu", o.frames, o.size, o.size, truth.size(),
@@ -237,6 +257,8 @@ inline void run_simulate(const SimulateOptions& o) {
   config.photons = parse_photons(o.photons);
   config.seed = o.seed;
   config.threads = o.threads;
+  if (!o.drift_nm_per_frame.empty()) config.drift.x_nm_per_frame = o.drift_nm_per_frame[0], config.drift.y_nm_per_frame = o.drift_nm_per_frame[1];
+  config.drift.walk_sd_nm = o.drift_walk_nm;
   const double on_fraction = config.kinetics.stationary_on_fraction();
   if (o.density > 0 && on_fraction <= 0) bad_value("--p-on", format_number(o.p_on), "must be > 0 for emitters to appear");
   const double labels_per_um2 = o.density > 0 ? o.density / on_fraction : 0.0;
@@ -293,6 +315,12 @@ inline void register_simulate(CLI::App& app, int& exit_code) {
   cmd->add_option("--p-off", opt->p_off, "per-frame probability on -> off")->capture_default_str();
   cmd->add_option("--p-bleach", opt->p_bleach, "per-frame probability on -> bleached")->capture_default_str();
   cmd->add_option("--threads", opt->threads, "rendering threads (0: all); the output does not depend on it")->capture_default_str();
+  cmd->add_option("--drift-nm-per-frame", opt->drift_nm_per_frame,
+                  "stage drift DX,DY in nm per frame (the truth CSV keeps the undrifted positions)")
+      ->delimiter(',')
+      ->expected(2);
+  cmd->add_option("--drift-walk-nm", opt->drift_walk_nm, "random-walk drift: step sd per frame per axis, nm")
+      ->capture_default_str();
   cmd->callback([opt, &exit_code] {
     run_simulate(*opt);
     exit_code = 0;

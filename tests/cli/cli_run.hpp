@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 #include <sys/wait.h>
 
@@ -80,6 +82,19 @@ inline void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << bytes;
   REQUIRE(out.good());
+}
+
+/// Width and height from a PNG's IHDR; {0, 0} unless the file starts with the PNG signature.
+inline std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& path) {
+  const std::string bytes = slurp(path);
+  static const std::string signature{"\x89PNG\r\n\x1a\n", 8};
+  if (bytes.size() < 24 || bytes.compare(0, 8, signature) != 0 || bytes.compare(12, 4, "IHDR") != 0) return {0, 0};
+  auto be32 = [&](std::size_t i) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(bytes[i + k]);
+    return v;
+  };
+  return {be32(16), be32(20)};
 }
 
 }  // namespace smlm::cli_test

@@ -114,19 +114,6 @@ Json parse_json(const std::string& text) {
   return v;
 }
 
-/// Width and height from a PNG's IHDR; {0, 0} unless the file starts with the PNG signature.
-std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& path) {
-  const std::string bytes = slurp(path);
-  static const std::string signature{"\x89PNG\r\n\x1a\n", 8};
-  if (bytes.size() < 24 || bytes.compare(0, 8, signature) != 0 || bytes.compare(12, 4, "IHDR") != 0) return {0, 0};
-  auto be32 = [&](std::size_t i) {
-    std::uint32_t v = 0;
-    for (std::size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(bytes[i + k]);
-    return v;
-  };
-  return {be32(16), be32(20)};
-}
-
 /// The line of `output` that starts with `start`.
 std::string line_starting(const std::string& output, const std::string& start) {
   for (const std::string& line : split_lines(output))

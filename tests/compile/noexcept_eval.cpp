@@ -1,4 +1,4 @@
-// Compile-and-run check: eval and render build and work with -fno-exceptions -fno-rtti and
+// Compile-and-run check: eval, render and post build and work with -fno-exceptions -fno-rtti and
 // without SIMD (the microcontroller path). Exits 0 only when the results are as expected.
 #include <smlm/eval/detection_metrics.hpp>
 #include <smlm/eval/frc.hpp>
@@ -10,6 +10,7 @@
 #include <smlm/render/gaussian.hpp>
 #include <smlm/render/histogram.hpp>
 #include <smlm/render/scale_bar.hpp>
+#include <smlm/post/drift.hpp>
 
 #if !defined(SMLM_NO_EXCEPTIONS)
 #error "this translation unit must be built with -fno-exceptions"
@@ -43,6 +44,19 @@ int main() {
   const auto curve = smlm::eval::fourier_ring_correlation(image, image, 10);
   failures += !(curve.correlation[1] > 0.999);
   failures += !(smlm::eval::nmse_projected(image, image) < 1e-12);
+
+  // Drift: frame 2 shows frame 1's 40 points shifted by (30, -10) nm.
+  smlm::LocalizationTable moving;
+  for (int k = 0; k < 40; ++k)
+    for (int f = 1; f <= 2; ++f) {
+      moving.frame.push_back(f);
+      moving.x_nm.push_back(97.0 * (k % 7) + 13.0 * k + (f == 2 ? 30.0 : 0.0));
+      moving.y_nm.push_back(71.0 * (k / 7) + 5.0 * k + (f == 2 ? -10.0 : 0.0));
+    }
+  smlm::post::DriftOptions drift_options;
+  drift_options.segment_frames = 1;
+  const auto drift = smlm::post::estimate_drift(moving, drift_options);
+  failures += !(drift && std::abs(drift->at(2).first - 30.0) < 1.0 && std::abs(drift->at(2).second + 10.0) < 1.0);
   if (failures) std::fprintf(stderr, "noexcept_eval: %d check(s) failed\n", failures);
   return failures == 0 ? 0 : 1;
 }

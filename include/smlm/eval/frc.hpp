@@ -40,6 +40,7 @@
 #include <unsupported/Eigen/FFT>
 
 #include <smlm/core/config.hpp>
+#include <smlm/core/fft_size.hpp>
 #include <smlm/core/image.hpp>
 #include <smlm/core/localization_table.hpp>
 #include <smlm/core/rng.hpp>
@@ -114,16 +115,6 @@ struct FrcCurve {
 
 namespace detail {
 
-/// The smallest n' ≥ n whose prime factors are 2, 3 and 5 (fast sizes for the FFT).
-inline std::ptrdiff_t smooth_size(std::ptrdiff_t n) noexcept {
-  for (std::ptrdiff_t m = std::max<std::ptrdiff_t>(n, 1);; ++m) {
-    std::ptrdiff_t r = m;
-    for (const std::ptrdiff_t p : {2, 3, 5})
-      while (r % p == 0) r /= p;
-    if (r == 1) return m;
-  }
-}
-
 /// Tukey window over n samples at (i + ½) / n; alpha = 1 is the Hann window.
 inline double tukey(std::ptrdiff_t i, std::ptrdiff_t n, double alpha) noexcept {
   const double t = (static_cast<double>(i) + 0.5) / static_cast<double>(n);
@@ -178,7 +169,7 @@ FrcCurve fourier_ring_correlation(ConstImageView<T> a, ConstImageView<T> b, doub
   SMLM_ASSERT(std::isfinite(pixel_nm) && pixel_nm > 0, "eval::fourier_ring_correlation: pixel_nm must be > 0");
   SMLM_ASSERT(options.tukey_alpha > 0 && options.tukey_alpha <= 1 && options.smoothing_rings >= 0,
               "eval::fourier_ring_correlation: tukey_alpha in (0, 1], smoothing_rings >= 0");
-  const std::ptrdiff_t n = detail::smooth_size(std::max(a.rows(), a.cols()));
+  const std::ptrdiff_t n = fast_fft_size(std::max(a.rows(), a.cols()));
   const auto fa = detail::windowed_fft2(a, n, options);
   const auto fb = detail::windowed_fft2(b, n, options);
   const std::ptrdiff_t rings = n / 2 + 1;
