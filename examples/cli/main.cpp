@@ -19,6 +19,7 @@
 #include "simulate_command.hpp"
 #include "render_command.hpp"
 #include "localize_command.hpp"
+#include "merge_command.hpp"
 #include "models_command.hpp"
 #include "reconstruct_command.hpp"
 #include "train_command.hpp"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_reconstruct(app, exit_code);
   smlm::cli::register_models(app, exit_code);
   smlm::cli::register_drift(app, exit_code);
+  smlm::cli::register_merge(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
