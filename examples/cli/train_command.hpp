@@ -169,26 +169,6 @@ struct TargetLoss {
 
 namespace detail {
 
-/// Output maps of the validation set (inference mode) as images, frame k = patch k.
-template <class Net>
-std::vector<Image<float>> validation_maps(Net& net, const deep::ValidationSet& v, nn::WorkerPool* pool) {
-  std::vector<Image<float>> maps;
-  nn::Tape<float> tape(pool);
-  tape.set_mode(nn::Mode::inference);
-  tape.set_recording(false);
-  for (const auto& [x, t] : v.batches) {
-    tape.reset();
-    const nn::Var<float> y = net.forward(tape, tape.input(x.view()));
-    const std::ptrdiff_t h = y.shape().h, w = y.shape().w;
-    for (std::ptrdiff_t n = 0; n < y.shape().n; ++n) {
-      Image<float> m(h, w);
-      std::copy_n(y.data() + n * h * w, h * w, m.data());
-      maps.push_back(std::move(m));
-    }
-  }
-  return maps;
-}
-
 template <class Net, class Camera>
 void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelInfo info, const nn::ModelFile* checkpoint) {
   nn::WorkerPool pool(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
@@ -297,7 +277,7 @@ void train_with(const TrainOptions& o, Net& net, const Camera& cam, deep::ModelI
     const nn::ModelFile best = unwrap(nn::load_model_file(best_path));
     check(deep::load_weights(best, info, net));
   }
-  const std::vector<Image<float>> maps = validation_maps(net, validation, &pool);
+  const std::vector<Image<float>> maps = deep::validation_maps(net, validation, &pool);
   info.decode = deep::DecodeOptions::for_upsample(info.upsample);
   // Suppression radii of 0, ¼, ½ and ¾ camera pixel (output pixels).
   const double r = info.upsample;

@@ -1,12 +1,15 @@
 // batches.hpp: batch s is a pure function of (seed, s); inputs are normalized, targets hold one
 // spike per emitter inside the patch; the validation set comes from another seed and carries its
-// ground truth in nanometres.
+// ground truth in nanometres; validation_maps gives the network's output map of every patch.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <smlm/camera/ideal.hpp>
 #include <smlm/deep/batches.hpp>
+#include <smlm/nn/unet.hpp>
 
 using namespace smlm;
 
@@ -57,4 +60,24 @@ TEST_CASE("TrainingBatches: shapes, determinism, normalized inputs, one spike pe
   const double mean = sum / double(n);
   CHECK(std::abs(mean) < 0.2);
   CHECK(std::sqrt(sq / double(n) - mean * mean) == doctest::Approx(1.0).epsilon(0.25));
+}
+
+TEST_CASE("validation_maps: one output map per validation patch, in patch order") {
+  auto b = make(3);
+  const deep::ValidationSet v = b.validation(2);
+  nn::SubPixel net(4);
+  net.init(1);
+  const std::vector<Image<float>> maps = deep::validation_maps(net, v);
+  REQUIRE(maps.size() == 8);
+  for (const auto& m : maps) {
+    CHECK(m.rows() == 64);
+    CHECK(m.cols() == 64);
+    CHECK(m.allFinite());
+  }
+  // Patch 5 is sample 1 of batch 1: the same as the network's inference output on that batch.
+  nn::Tape<float> tape;
+  tape.set_mode(nn::Mode::inference);
+  tape.set_recording(false);
+  const nn::Var<float> y = net.forward(tape, tape.input(v.batches[1].first.view()));
+  CHECK(std::equal(maps[5].data(), maps[5].data() + maps[5].size(), y.data() + 64 * 64));
 }

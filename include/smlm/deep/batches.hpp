@@ -16,8 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include <smlm/core/image.hpp>
 #include <smlm/core/localization_table.hpp>
 #include <smlm/nn/normalization.hpp>
+#include <smlm/nn/tape.hpp>
 #include <smlm/nn/tensor.hpp>
 #include <smlm/sim/target_maps.hpp>
 #include <smlm/sim/training_pairs.hpp>
@@ -30,6 +32,27 @@ struct ValidationSet {
   LocalizationTable truth;  ///< frame k + 1 = patch k (in batch order), nm in patch coordinates
   std::ptrdiff_t patches = 0;
 };
+
+/// The network's output maps of the validation patches (inference mode, nothing recorded), map k
+/// for patch k (frame k + 1 of the truth): what deep::tune_threshold chooses the decoding on.
+template <class Net>
+std::vector<Image<float>> validation_maps(Net& net, const ValidationSet& validation, nn::WorkerPool* pool = nullptr) {
+  std::vector<Image<float>> maps;
+  nn::Tape<float> tape(pool);
+  tape.set_mode(nn::Mode::inference);
+  tape.set_recording(false);
+  for (const auto& [x, t] : validation.batches) {
+    tape.reset();
+    const nn::Var<float> y = net.forward(tape, tape.input(x.view()));
+    const std::ptrdiff_t h = y.shape().h, w = y.shape().w;
+    for (std::ptrdiff_t n = 0; n < y.shape().n; ++n) {
+      Image<float> m(h, w);
+      std::copy_n(y.data() + n * h * w, h * w, m.data());
+      maps.push_back(std::move(m));
+    }
+  }
+  return maps;
+}
 
 template <camera::Model Camera>
 class TrainingBatches {
