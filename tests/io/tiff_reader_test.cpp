@@ -604,44 +604,60 @@ TEST_CASE("bad input gives a clear error and keeps stderr quiet") {
       CHECK(contains(random.message(), "noise.bin"));
     }
   }
-  SUBCASE("truncated at every length gives an error naming the page, or the exact frames") {
+  SUBCASE("truncated at every length gives the complete pages, or an error naming the page") {
     std::vector<Image<std::uint16_t>> pages;
     for (int p = 0; p < 3; ++p) pages.push_back(pattern<std::uint16_t>(24, 32, p));
     const std::string path = tmp_path("truncate.tif");
     write_fixture(path, pages, {.name = "libtiff layout", .rows_per_strip = 8});
     const auto whole = read_file(path);
-    // libtiff writes header, page 1 data, IFD 1, page 2 data, IFD 2, ...: a cut inside page 3's
-    // data also removes IFD 3.
+    // libtiff writes header, page 1 data, IFD 1, page 2 data, IFD 2, ...: a page is complete
+    // once its IFD is, and a cut inside page 3's data also removes IFD 3.
+    std::vector<std::size_t> directory_ends;
     TIFF* tiff = TIFFOpen(path.c_str(), "r");
     REQUIRE(tiff != nullptr);
+    do {
+      const auto at = static_cast<std::size_t>(TIFFCurrentDirOffset(tiff));
+      const std::size_t entries = std::to_integer<std::size_t>(whole[at]) | std::to_integer<std::size_t>(whole[at + 1]) << 8;
+      directory_ends.push_back(at + 2 + 12 * entries + 4);
+    } while (TIFFReadDirectory(tiff) == 1);
     REQUIRE(TIFFSetDirectory(tiff, 2) == 1);
     const auto page3_data = static_cast<std::size_t>(TIFFGetStrileOffset(tiff, 1));
     TIFFClose(tiff);
+    REQUIRE(directory_ends.size() == 3);
 
-    int errors = 0, complete = 0;
-    for (std::size_t cut = 0; cut < whole.size(); cut += (cut < 64 ? 1 : 97)) {
+    int errors = 0, cut_short = 0;
+    for (std::size_t cut = 0; cut <= whole.size(); cut += (cut < 64 ? 1 : 97)) {
       CAPTURE(cut);
+      const auto complete = static_cast<std::size_t>(
+          std::count_if(directory_ends.begin(), directory_ends.end(), [&](std::size_t end) { return end <= cut; }));
       std::vector<std::byte> bytes(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(cut));
       std::vector<Image<double>> frames;
+      auto reader = TiffReader::open_memory(bytes, "cut.tif");
       const smlm::Status status = open_and_read_all(bytes, "cut.tif", &frames);
-      if (!status.ok()) {
+      if (complete == 0) {
         ++errors;
         CHECK(status.code() == errc::format_error);
         CHECK(contains(status.message(), "cut.tif"));
-        if (cut >= 8) CHECK(contains(status.message(), "page "));
+        if (cut >= 8) CHECK(contains(status.message(), "page 1"));
       } else {
-        ++complete;
-        REQUIRE(frames.size() == 3);
-        for (std::size_t f = 0; f < 3; ++f) CHECK((frames[f] == pages[f].cast<double>()).all());
+        REQUIRE_MESSAGE(status.ok(), status.message());
+        REQUIRE(frames.size() == complete);
+        REQUIRE(reader.has_value());
+        CHECK(reader->info().truncated == (complete < 3));
+        cut_short += complete < 3;
+        for (std::size_t f = 0; f < complete; ++f) CHECK((frames[f] == pages[f].cast<double>()).all());
       }
     }
     CHECK(errors > 50);
+    CHECK(cut_short > 20);
     const std::vector<std::byte> in_page3(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(page3_data + 100));
-    const smlm::Status status = open_and_read_all(in_page3, "cut.tif");
-    CHECK(status.code() == errc::format_error);
-    CHECK(contains(status.message(), "cut.tif: page 3"));
+    auto two = TiffReader::open_memory(in_page3, "cut.tif");
+    REQUIRE(two.has_value());
+    CHECK(two->frames() == 2);
+    CHECK(two->info().truncated);
 
-    // IFDs first, data after (the builder's layout): the directories survive, reading page 3 fails.
+    // Each IFD before its data (the builder's layout): IFD 3 survives, the page whose data were
+    // cut is left out, whatever its StripByteCounts claims.
     std::vector<raw_page> raw;
     for (const auto& p : pages) raw.push_back(grey_page(32, 24, 16, 1, sample_bytes(p, false)));
     auto built = build_tiff(false, raw);
@@ -650,14 +666,30 @@ TEST_CASE("bad input gives a clear error and keeps stderr quiet") {
     write_file(cut_path, built);
     auto reader = TiffReader::open(cut_path);
     REQUIRE_MESSAGE(reader.has_value(), reader.message());
+    CHECK(reader->frames() == 2);
+    CHECK(reader->info().truncated);
     Image<std::uint16_t> frame;
     CHECK(reader->read_frame(0, frame).ok());
+    CHECK((frame == pages[0]).all());
     CHECK(reader->read_frame(1, frame).ok());
     CHECK((frame == pages[1]).all());
     const smlm::Status page3 = reader->read_frame(2, frame);
-    CHECK(page3.code() == errc::format_error);
-    CHECK(contains(page3.message(), cut_path + ": page 3"));
+    CHECK(page3.code() == errc::out_of_range);
+    CHECK(contains(page3.message(), cut_path + ": page 3 requested; the file has 2 pages"));
     CHECK((frame == pages[1]).all());  // untouched on error
+    built.resize(1600);  // IFD 1 and most of page 1's data (1536 bytes from 134): no complete page
+    write_file(cut_path, built);
+    auto none = TiffReader::open(cut_path);
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.status().code() == errc::format_error);
+    CHECK_MESSAGE(contains(none.message(), cut_path + ": page 1: its image data run past the end of the file"), none.message());
+    // A header that points to no IFD (a writer that stopped before page 1 was linked in).
+    std::vector<std::byte> header_only(whole.begin(), whole.begin() + 200);
+    std::fill(header_only.begin() + 4, header_only.begin() + 8, std::byte{0});
+    auto no_page = TiffReader::open_memory(header_only, "header.tif");
+    REQUIRE_FALSE(no_page.has_value());
+    CHECK(no_page.status().code() == errc::format_error);
+    CHECK(contains(no_page.message(), "header.tif: no page"));
   }
   SUBCASE("pages of another size or type") {
     const std::string path = tmp_path("mixed.tif");

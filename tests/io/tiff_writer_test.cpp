@@ -7,14 +7,24 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <tiffio.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#endif
+#if defined(__linux__)
+#include <csignal>
+#include <sys/resource.h>
 #endif
 
 namespace {
@@ -49,6 +59,172 @@ struct libtiff_file {
   libtiff_file& operator=(const libtiff_file&) = delete;
   TIFF* tiff;
 };
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+/// The first `count` of `bytes` as the file `path`. A new file each time: ext4 flushes a file
+/// that was truncated and rewritten when it is closed, milliseconds per file.
+void write_bytes(const std::string& path, const std::vector<char>& bytes, std::size_t count) {
+  std::filesystem::remove(path);
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(count));
+  REQUIRE(out.good());
+}
+
+/// Frame `f` of a test stack for `type`: distinct per page and pixel, exact in the file's type,
+/// with the type's extremes at (0,0) and (0,1).
+Image<double> test_frame(pixel_type type, std::ptrdiff_t height, std::ptrdiff_t width, int f) {
+  Image<double> image(height, width);
+  for (std::ptrdiff_t y = 0; y < height; ++y)
+    for (std::ptrdiff_t x = 0; x < width; ++x) {
+      const long long k = f * 7919LL + y * 104729LL + x * 1299709LL;
+      image(y, x) = type == pixel_type::u8    ? static_cast<double>(k % 256)
+                    : type == pixel_type::u16 ? static_cast<double>(k % 65536)
+                                              : static_cast<double>(k % 100003) * 0.25 - 1000.0;
+    }
+  image(0, 0) = type == pixel_type::u8 ? 255.0 : type == pixel_type::u16 ? 65535.0 : static_cast<double>(3.0e38f);
+  image(0, 1) = type == pixel_type::f32 ? static_cast<double>(-1.5e-38f) : 0.0;
+  return image;
+}
+
+/// Where a page of a TIFF lies: its IFD, the offset field that links the next one, its strip.
+struct page_extent {
+  std::uint64_t directory_begin = 0, directory_end = 0, next_field = 0;
+  std::uint64_t data_begin = 0, data_end = 0;
+};
+
+/// The pages of a complete little-endian single-strip TIFF, as libtiff finds them.
+std::vector<page_extent> page_extents(const std::string& path) {
+  const std::vector<char> bytes = read_bytes(path);
+  libtiff_file file(path);
+  REQUIRE(file.tiff != nullptr);
+  TIFF* tiff = file.tiff;
+  const bool big = TIFFIsBigTIFF(tiff) != 0;
+  std::vector<page_extent> pages;
+  do {
+    page_extent page;
+    page.directory_begin = TIFFCurrentDirOffset(tiff);
+    std::uint64_t entries = 0;
+    std::memcpy(&entries, bytes.data() + page.directory_begin, big ? 8 : 2);  // little-endian host and file
+    page.next_field = page.directory_begin + (big ? 8 + 20 * entries : 2 + 12 * entries);
+    page.directory_end = page.next_field + (big ? 8 : 4);
+    REQUIRE(TIFFNumberOfStrips(tiff) == 1);
+    page.data_begin = TIFFGetStrileOffset(tiff, 0);
+    page.data_end = page.data_begin + TIFFGetStrileByteCount(tiff, 0);
+    pages.push_back(page);
+  } while (TIFFReadDirectory(tiff) == 1);
+  return pages;
+}
+
+/// How many pages stay complete when the file is cut at `cut` bytes: those before the first
+/// page whose IFD or data the cut reaches (the header and description lie before any IFD).
+std::size_t complete_pages(const std::vector<page_extent>& pages, std::uint64_t cut) {
+  std::size_t n = 0;
+  while (n < pages.size() && pages[n].directory_end <= cut && pages[n].data_end <= cut) ++n;
+  return n;
+}
+
+/// Every page of `path` read with libtiff alone, as doubles; empty when libtiff cannot open it.
+std::vector<Image<double>> libtiff_frames(const std::string& path) {
+  std::vector<Image<double>> frames;
+  libtiff_file file(path);
+  if (file.tiff == nullptr) return frames;
+  TIFF* tiff = file.tiff;
+  do {
+    std::uint32_t width = 0, height = 0;
+    std::uint16_t bits = 0, format = 0;
+    TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &width);
+    TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &height);
+    TIFFGetField(tiff, TIFFTAG_BITSPERSAMPLE, &bits);
+    TIFFGetFieldDefaulted(tiff, TIFFTAG_SAMPLEFORMAT, &format);
+    std::vector<unsigned char> strip(std::size_t{width} * height * bits / 8);
+    const auto want = static_cast<tmsize_t>(strip.size());
+    if (TIFFReadEncodedStrip(tiff, 0, strip.data(), want) != want) break;
+    Image<double> frame(height, width);
+    for (std::size_t i = 0; i < std::size_t{width} * height; ++i) {
+      double value = 0;
+      if (bits == 8) {
+        value = strip[i];
+      } else if (bits == 16) {
+        std::uint16_t v;
+        std::memcpy(&v, strip.data() + 2 * i, 2);
+        value = v;
+      } else if (format == SAMPLEFORMAT_IEEEFP) {
+        float v;
+        std::memcpy(&v, strip.data() + 4 * i, 4);
+        value = v;
+      }
+      frame(static_cast<std::ptrdiff_t>(i / width), static_cast<std::ptrdiff_t>(i % width)) = value;
+    }
+    frames.push_back(frame);
+  } while (TIFFReadDirectory(tiff) == 1);
+  return frames;
+}
+
+/// Checks that TiffReader reads `path` as exactly the first `complete` of `written`, or fails
+/// with a format error naming the file when `complete` is 0.
+void check_reads_complete_pages(const std::string& path, const std::vector<Image<double>>& written,
+                                std::size_t complete, bool truncated) {
+  auto reader = TiffReader::open(path);
+  if (complete == 0) {
+    REQUIRE_FALSE(reader.has_value());
+    CHECK(reader.status().code() == errc::format_error);
+    CHECK(contains(reader.message(), path));
+    return;
+  }
+  REQUIRE_MESSAGE(reader.has_value(), reader.message());
+  REQUIRE(reader->frames() == static_cast<std::ptrdiff_t>(complete));
+  CHECK(reader->info().truncated == truncated);
+  CHECK_FALSE(reader->info().imagej_raw);
+  Image<double> frame;
+  for (std::size_t f = 0; f < complete; ++f) {
+    CAPTURE(f);
+    REQUIRE_MESSAGE(reader->read_frame(static_cast<std::ptrdiff_t>(f), frame).ok(), path);
+    CHECK((frame == written[f]).all());
+  }
+}
+
+/// The configurations of the crash tests: odd sizes (8-bit pages of an odd byte count),
+/// directories all reserved, some reserved, none; classic and BigTIFF.
+struct stack_case {
+  pixel_type type;
+  std::ptrdiff_t width, height, expected;
+  bool bigtiff;
+  std::string label;  ///< for messages
+  smlm::io::tiff_container container() const {
+    return bigtiff ? smlm::io::tiff_container::bigtiff : smlm::io::tiff_container::automatic;
+  }
+};
+std::vector<stack_case> stack_cases(std::ptrdiff_t frames) {
+  std::vector<stack_case> cases;
+  for (bool bigtiff : {false, true})
+    for (std::ptrdiff_t expected : {std::ptrdiff_t{0}, std::ptrdiff_t{2}, frames})
+      for (auto [type, width, height] : {std::tuple{pixel_type::u8, 7, 5}, std::tuple{pixel_type::u16, 13, 3},
+                                         std::tuple{pixel_type::f32, 5, 7}})
+        cases.push_back({type, width, height, expected, bigtiff,
+                         smlm::str_cat(smlm::io::pixel_type_name(type), " ", width, "x", height, ", expected_frames ",
+                                       expected, bigtiff ? ", BigTIFF" : ", classic")});
+  return cases;
+}
+
+/// Writes `frames` test frames to `path` as `c` says and returns them. `after`, when given,
+/// gets the file's bytes each time write_frame has returned: what a process killed then leaves.
+std::vector<Image<double>> write_case(const std::string& path, const stack_case& c, int frames,
+                                      std::vector<std::vector<char>>* after = nullptr) {
+  std::vector<Image<double>> written;
+  auto writer = TiffWriter::create(path, c.type, c.width, c.height, c.expected, c.container());
+  REQUIRE(writer.has_value());
+  for (int f = 0; f < frames; ++f) {
+    written.push_back(test_frame(c.type, c.height, c.width, f));
+    REQUIRE(writer->write_frame(written.back()).ok());
+    if (after) after->push_back(read_bytes(path));
+  }
+  REQUIRE(writer->close().ok());
+  return written;
+}
 
 }  // namespace
 
@@ -128,71 +304,92 @@ TEST_CASE("integer files round to nearest, clamp to the type's range and write N
   CHECK((*stack)(0, 0, 3) == 12);
 }
 
-TEST_CASE("libtiff reads the writer's files: little-endian, uncompressed, one strip per frame, contiguous data") {
+TEST_CASE("libtiff reads the writer's files: little-endian, uncompressed, one strip per frame, an IFD per frame") {
+  using smlm::io::detail::tiff_writer_data_offset;
   const std::ptrdiff_t width = 13, height = 5, frames = 3;
+  const std::uint64_t frame_bytes = width * height * 2;
   for (auto container : {smlm::io::tiff_container::automatic, smlm::io::tiff_container::bigtiff}) {
-    const bool bigtiff = container == smlm::io::tiff_container::bigtiff;
-    CAPTURE(bigtiff);
-    const std::string path = tmp_path(bigtiff ? "libtiff_big.tif" : "libtiff_classic.tif");
-    std::vector<Image<std::uint16_t>> written;
-    {
-      auto writer = TiffWriter::create(path, pixel_type::u16, width, height, 0, container);
-      REQUIRE(writer.has_value());
-      for (int f = 0; f < frames; ++f) {
-        written.push_back(ramp<std::uint16_t>(height, width, f, 65535) * 251);
-        REQUIRE(writer->write_frame(written.back()).ok());
+    for (std::ptrdiff_t expected : {frames, std::ptrdiff_t{0}}) {
+      const bool bigtiff = container == smlm::io::tiff_container::bigtiff;
+      CAPTURE(bigtiff);
+      CAPTURE(expected);
+      const std::string path = tmp_path(bigtiff ? "libtiff_big.tif" : "libtiff_classic.tif");
+      std::vector<Image<std::uint16_t>> written;
+      {
+        auto writer = TiffWriter::create(path, pixel_type::u16, width, height, expected, container);
+        REQUIRE(writer.has_value());
+        CHECK(writer->bigtiff() == bigtiff);
+        for (int f = 0; f < frames; ++f) {
+          written.push_back(ramp<std::uint16_t>(height, width, f, 65535) * 251);
+          REQUIRE(writer->write_frame(written.back()).ok());
+        }
+        REQUIRE(writer->close().ok());
       }
-      REQUIRE(writer->close().ok());
-    }
-    const std::string description = "ImageJ=1.11a\nimages=3\nslices=3\n";
-    // The writer's size formula is what decides classic vs BigTIFF: it must match the file.
-    CHECK(std::filesystem::file_size(path) ==
-          smlm::io::detail::tiff_writer_file_bytes(frames, width * height * 2, description.size() + 1, bigtiff));
+      // ImageJ reads "images=N" as N images back to back, and then skips the other IFDs: the
+      // writer says it only when the data are contiguous, i.e. every IFD was reserved in front.
+      const std::string description = expected == frames ? "ImageJ=1.11a\nimages=3\nslices=3\n" : "ImageJ=1.11a\n";
+      // The size formula decides classic vs BigTIFF: it must match the file.
+      CHECK(std::filesystem::file_size(path) ==
+            smlm::io::detail::tiff_writer_file_bytes(frames, frame_bytes, static_cast<std::uint64_t>(expected), bigtiff));
 
-    libtiff_file file(path);
-    REQUIRE(file.tiff != nullptr);
-    TIFF* tiff = file.tiff;
-    CHECK(TIFFIsBigTIFF(tiff) == (bigtiff ? 1 : 0));
-    CHECK(TIFFIsBigEndian(tiff) == 0);
-    CHECK(TIFFNumberOfDirectories(tiff) == frames);
-    for (int f = 0; f < frames; ++f) {
-      CAPTURE(f);
-      REQUIRE(TIFFSetDirectory(tiff, static_cast<tdir_t>(f)) == 1);
-      std::uint32_t w = 0, h = 0, rows_per_strip = 0;
-      std::uint16_t bits = 0, compression = 0, format = 0, samples = 0, photometric = 0;
-      TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &w);
-      TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &h);
-      TIFFGetField(tiff, TIFFTAG_BITSPERSAMPLE, &bits);
-      TIFFGetField(tiff, TIFFTAG_COMPRESSION, &compression);
-      TIFFGetField(tiff, TIFFTAG_SAMPLEFORMAT, &format);
-      TIFFGetField(tiff, TIFFTAG_SAMPLESPERPIXEL, &samples);
-      TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric);
-      TIFFGetField(tiff, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
-      CHECK(w == width);
-      CHECK(h == height);
-      CHECK(bits == 16);
-      CHECK(compression == COMPRESSION_NONE);
-      CHECK(format == SAMPLEFORMAT_UINT);
-      CHECK(samples == 1);
-      CHECK(photometric == PHOTOMETRIC_MINISBLACK);
-      CHECK(rows_per_strip == height);
-      CHECK(TIFFNumberOfStrips(tiff) == 1);
-      // Frames back to back from byte 16: what makes "images=N" true for ImageJ.
-      CHECK(TIFFGetStrileOffset(tiff, 0) == 16 + static_cast<std::uint64_t>(f * width * height * 2));
-      const char* text = nullptr;
-      if (f == 0) {
-        REQUIRE(TIFFGetField(tiff, TIFFTAG_IMAGEDESCRIPTION, &text) == 1);
-        CHECK(std::string(text) == description);
-      } else {
-        CHECK(TIFFGetField(tiff, TIFFTAG_IMAGEDESCRIPTION, &text) == 0);
+      libtiff_file file(path);
+      REQUIRE(file.tiff != nullptr);
+      TIFF* tiff = file.tiff;
+      CHECK(TIFFIsBigTIFF(tiff) == (bigtiff ? 1 : 0));
+      CHECK(TIFFIsBigEndian(tiff) == 0);
+      CHECK(TIFFNumberOfDirectories(tiff) == frames);
+      std::uint64_t previous_end = 0;
+      for (int f = 0; f < frames; ++f) {
+        CAPTURE(f);
+        REQUIRE(TIFFSetDirectory(tiff, static_cast<tdir_t>(f)) == 1);
+        std::uint32_t w = 0, h = 0, rows_per_strip = 0;
+        std::uint16_t bits = 0, compression = 0, format = 0, samples = 0, photometric = 0;
+        TIFFGetField(tiff, TIFFTAG_IMAGEWIDTH, &w);
+        TIFFGetField(tiff, TIFFTAG_IMAGELENGTH, &h);
+        TIFFGetField(tiff, TIFFTAG_BITSPERSAMPLE, &bits);
+        TIFFGetField(tiff, TIFFTAG_COMPRESSION, &compression);
+        TIFFGetField(tiff, TIFFTAG_SAMPLEFORMAT, &format);
+        TIFFGetField(tiff, TIFFTAG_SAMPLESPERPIXEL, &samples);
+        TIFFGetField(tiff, TIFFTAG_PHOTOMETRIC, &photometric);
+        TIFFGetField(tiff, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
+        CHECK(w == width);
+        CHECK(h == height);
+        CHECK(bits == 16);
+        CHECK(compression == COMPRESSION_NONE);
+        CHECK(format == SAMPLEFORMAT_UINT);
+        CHECK(samples == 1);
+        CHECK(photometric == PHOTOMETRIC_MINISBLACK);
+        CHECK(rows_per_strip == height);
+        CHECK(TIFFNumberOfStrips(tiff) == 1);
+        const std::uint64_t data_at = TIFFGetStrileOffset(tiff, 0), directory_at = TIFFCurrentDirOffset(tiff);
+        CHECK(TIFFGetStrileByteCount(tiff, 0) == frame_bytes);
+        if (expected == frames) {
+          // Reserved IFDs in front, then frames back to back: what makes "images=N" true.
+          CHECK(data_at == tiff_writer_data_offset(frames, bigtiff) + f * frame_bytes);
+          CHECK(directory_at < tiff_writer_data_offset(frames, bigtiff));
+        } else {
+          // Each frame at the end of the file, its IFD right after it.
+          CHECK(data_at == (f == 0 ? tiff_writer_data_offset(0, bigtiff) : previous_end));
+          CHECK(directory_at == smlm::io::detail::tiff_align(data_at + frame_bytes, bigtiff));
+          previous_end = directory_at + smlm::io::detail::tiff_directory_bytes(f == 0 ? 13 : 12, bigtiff);
+        }
+        const char* text = nullptr;
+        if (f == 0) {
+          REQUIRE(TIFFGetField(tiff, TIFFTAG_IMAGEDESCRIPTION, &text) == 1);
+          CHECK(std::string(text) == description);
+        } else {
+          CHECK(TIFFGetField(tiff, TIFFTAG_IMAGEDESCRIPTION, &text) == 0);
+        }
+        Image<std::uint16_t> strip(height, width);
+        REQUIRE(TIFFReadEncodedStrip(tiff, 0, strip.data(), width * height * 2) == width * height * 2);
+        CHECK((strip == written[static_cast<std::size_t>(f)]).all());
       }
-      Image<std::uint16_t> strip(height, width);
-      REQUIRE(TIFFReadEncodedStrip(tiff, 0, strip.data(), width * height * 2) == width * height * 2);
-      CHECK((strip == written[static_cast<std::size_t>(f)]).all());
+      auto reader = TiffReader::open(path);
+      REQUIRE(reader.has_value());
+      CHECK(reader->info().bigtiff == bigtiff);
+      CHECK(reader->info().description == description);
+      CHECK_FALSE(reader->info().truncated);
     }
-    auto reader = TiffReader::open(path);
-    REQUIRE(reader.has_value());
-    CHECK(reader->info().bigtiff == bigtiff);
   }
 }
 
@@ -201,15 +398,43 @@ TEST_CASE("classic TIFF up to 4 GiB - 1 bytes, BigTIFF beyond") {
   using smlm::io::detail::tiff_writer_file_bytes;
   CHECK_FALSE(tiff_needs_bigtiff(0xFFFFFFFFull));
   CHECK(tiff_needs_bigtiff(0x100000000ull));
-  // 512 x 512 uint16 frames (524,288 bytes), worked by hand: 8189 frames make 16 + 8189 x 524,288
-  // data + 38 description + 8189 x 150 directory + 12 = 4,294,622,848 bytes, a classic file;
-  // 8190 make 4,295,147,286: their data would fit, the directories push them over.
+  // 512 x 512 uint16 frames (524,288 bytes), worked by hand: 8189 frames make 16 header + 72
+  // description + 162 + 8188 x 150 directory + 8189 x 524,288 data = 4,294,622,882 bytes, a
+  // classic file; 8190 make 4,295,147,320: their data would fit, the directories push them over.
+  // Directories reserved in front (expected_frames) or each after its frame: the same bytes.
   const std::uint64_t frame_bytes = 512 * 512 * 2;
-  const std::uint64_t text = sizeof("ImageJ=1.11a\nimages=8189\nslices=8189\n");
-  CHECK(tiff_writer_file_bytes(8189, frame_bytes, text, false) == 4294622848ull);
-  CHECK_FALSE(tiff_needs_bigtiff(tiff_writer_file_bytes(8189, frame_bytes, text, false)));
-  CHECK(tiff_writer_file_bytes(8190, frame_bytes, text, false) == 4295147286ull);
-  CHECK(tiff_needs_bigtiff(tiff_writer_file_bytes(8190, frame_bytes, text, false)));
+  for (bool reserved : {false, true}) {
+    CAPTURE(reserved);
+    CHECK(tiff_writer_file_bytes(8189, frame_bytes, reserved ? 8189 : 0, false) == 4294622882ull);
+    CHECK_FALSE(tiff_needs_bigtiff(tiff_writer_file_bytes(8189, frame_bytes, reserved ? 8189 : 0, false)));
+    CHECK(tiff_writer_file_bytes(8190, frame_bytes, reserved ? 8190 : 0, false) == 4295147320ull);
+    CHECK(tiff_needs_bigtiff(tiff_writer_file_bytes(8190, frame_bytes, reserved ? 8190 : 0, false)));
+  }
+  // A reserved IFD never used stays in the file as zeros.
+  CHECK(tiff_writer_file_bytes(8189, frame_bytes, 8190, false) == 4294622882ull + 150);
+  // An odd frame size: the directory after a frame starts at the next even (BigTIFF: 8-aligned) byte.
+  CHECK(tiff_writer_file_bytes(2, 35, 0, false) == 88 + 36 + 162 + 36 + 150);
+  CHECK(tiff_writer_file_bytes(2, 35, 0, true) == 88 + 40 + 280 + 40 + 256);
+  CHECK(tiff_writer_file_bytes(3, 35, 1, false) == 88 + 162 + 35 + 35 + 150 + 36 + 150);
+
+  // create() decides from expected_frames, since every IFD is written as the file grows.
+  const std::string path = tmp_path("container.tif");
+  for (auto [expected, bigtiff] : {std::pair{std::ptrdiff_t{8189}, false}, std::pair{std::ptrdiff_t{8190}, true},
+                                   std::pair{std::ptrdiff_t{0}, false}}) {
+    CAPTURE(expected);
+    auto writer = TiffWriter::create(path, pixel_type::u16, 512, 512, expected);
+    REQUIRE(writer.has_value());
+    CHECK(writer->bigtiff() == bigtiff);
+  }
+  auto classic = TiffWriter::create(path, pixel_type::u16, 512, 512, 8190, smlm::io::tiff_container::classic);
+  REQUIRE_FALSE(classic.has_value());
+  CHECK(classic.status().code() == errc::out_of_range);
+  CHECK(contains(classic.message(), "classic TIFF cannot hold them"));
+  // One frame beyond 4 GiB needs BigTIFF whatever the frame count.
+  auto huge = TiffWriter::create(path, pixel_type::u8, 70000, 70000);
+  REQUIRE(huge.has_value());
+  CHECK(huge->bigtiff());
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("one frame gets a plain ImageJ description") {
@@ -331,5 +556,110 @@ TEST_CASE("writing frame by frame keeps the heap flat") {
   auto reader = TiffReader::open(tmp_path("streaming.tif"));
   REQUIRE(reader.has_value());
   CHECK(reader->frames() == frames);
+#endif
+}
+
+TEST_CASE("a stack cut at any point reads back every complete page, and no page without its data") {
+  const int frames = 5;
+  std::mt19937_64 rng(20240617);  // fixed: the same cuts on every run
+  for (const stack_case& c : stack_cases(frames)) {
+    CAPTURE(c.label);
+    const std::string path = tmp_path("cut_whole.tif"), cut_path = tmp_path("cut.tif");
+    const std::vector<Image<double>> written = write_case(path, c, frames);
+    const std::vector<char> whole = read_bytes(path);
+    const std::vector<page_extent> pages = page_extents(path);
+    REQUIRE(pages.size() == static_cast<std::size_t>(frames));
+    CHECK(libtiff_frames(path).size() == static_cast<std::size_t>(frames));
+
+    // Every page boundary (either side of each IFD and each frame's data), the header, the
+    // description, the whole file, and 40 random lengths.
+    std::vector<std::uint64_t> cuts = {0, 4, 8, 15, 16, 40, 87, 88, whole.size()};
+    for (const page_extent& p : pages)
+      for (std::uint64_t at : {p.directory_begin, p.directory_end, p.data_begin, p.data_end})
+        for (std::uint64_t cut : {at - 1, at, at + 1}) cuts.push_back(std::min<std::uint64_t>(cut, whole.size()));
+    for (int i = 0; i < 40; ++i) cuts.push_back(rng() % (whole.size() + 1));
+
+    std::size_t seen_truncated = 0, seen_errors = 0;
+    for (std::uint64_t cut : cuts) {
+      CAPTURE(cut);
+      const std::size_t complete = complete_pages(pages, cut);
+      write_bytes(cut_path, whole, cut);
+      check_reads_complete_pages(cut_path, written, complete, complete < static_cast<std::size_t>(frames));
+      seen_truncated += complete > 0 && complete < static_cast<std::size_t>(frames);
+      seen_errors += complete == 0;
+    }
+    CHECK(seen_truncated >= 8);
+    CHECK(seen_errors >= 8);
+  }
+}
+
+TEST_CASE("a writer that dies leaves a TIFF of the pages it finished, for TiffReader and for libtiff") {
+  const int frames = 4;
+  for (const stack_case& c : stack_cases(frames)) {
+    CAPTURE(c.label);
+    const std::string path = tmp_path("dying.tif"), snapshot = tmp_path("dying_snapshot.tif");
+    std::vector<std::vector<char>> after;
+    const std::vector<Image<double>> written = write_case(path, c, frames, &after);
+    const std::vector<page_extent> pages = page_extents(path);
+    for (int k = 1; k <= frames; ++k) {
+      CAPTURE(k);
+      const std::vector<char>& bytes = after[static_cast<std::size_t>(k - 1)];
+      write_bytes(snapshot, bytes, bytes.size());
+      check_reads_complete_pages(snapshot, written, static_cast<std::size_t>(k), false);
+      auto reader = TiffReader::open(snapshot);
+      REQUIRE(reader.has_value());
+      CHECK(reader->info().description == "ImageJ=1.11a\n");  // "images=N" only once close() knows N
+      const auto by_libtiff = libtiff_frames(snapshot);
+      REQUIRE(by_libtiff.size() == static_cast<std::size_t>(k));
+      for (int f = 0; f < k; ++f) CHECK((by_libtiff[static_cast<std::size_t>(f)] == written[static_cast<std::size_t>(f)]).all());
+
+      // Killed inside the next page: its data and IFD in part or in full, not yet linked.
+      if (k == frames) continue;
+      std::vector<char> unlinked = after[static_cast<std::size_t>(k)];
+      const std::uint64_t link = pages[static_cast<std::size_t>(k - 1)].next_field;
+      std::fill_n(unlinked.begin() + static_cast<std::ptrdiff_t>(link), c.bigtiff ? 8 : 4, char{0});
+      for (std::size_t cut = bytes.size(); cut <= unlinked.size(); cut += std::max<std::size_t>(1, (unlinked.size() - bytes.size()) / 7)) {
+        CAPTURE(cut);
+        write_bytes(snapshot, unlinked, cut);
+        check_reads_complete_pages(snapshot, written, static_cast<std::size_t>(k), false);
+        CHECK(libtiff_frames(snapshot).size() == static_cast<std::size_t>(k));
+      }
+    }
+  }
+}
+
+TEST_CASE("a write error keeps the pages written before it") {
+#if !defined(__linux__)
+  MESSAGE("skipped: needs RLIMIT_FSIZE");
+#else
+  // The file may grow to two and a half frames: page 3's data write fails half-way (EFBIG).
+  const std::string path = tmp_path("limited.tif");
+  const std::ptrdiff_t side = 64;
+  const std::uint64_t frame_bytes = side * side * 2;
+  const auto limit = static_cast<rlim_t>(smlm::io::detail::tiff_writer_file_bytes(2, frame_bytes, 0, false) + frame_bytes / 2);
+  std::vector<Image<double>> written;
+  for (int f = 0; f < 3; ++f) written.push_back(test_frame(pixel_type::u16, side, side, f));
+  auto writer = TiffWriter::create(path, pixel_type::u16, side, side);
+  REQUIRE(writer.has_value());
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit limited = saved;
+  limited.rlim_cur = limit;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  const smlm::Status first = writer->write_frame(written[0]);
+  const smlm::Status second = writer->write_frame(written[1]);
+  const smlm::Status third = writer->write_frame(written[2]);
+  const smlm::Status closed = writer->close();
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous_handler);
+  CHECK(first.ok());
+  CHECK(second.ok());
+  CHECK(third.code() == errc::io_error);
+  CHECK(contains(third.message(), path + ": page 3: write failed"));
+  CHECK(closed.code() == errc::io_error);
+  CHECK(std::filesystem::file_size(path) > smlm::io::detail::tiff_writer_file_bytes(2, frame_bytes, 0, false));
+  check_reads_complete_pages(path, written, 2, false);
+  CHECK(libtiff_frames(path).size() == 2);
 #endif
 }

@@ -51,6 +51,8 @@
 // table that cannot be written faithfully (inconsistent columns, a non-finite value, a frame
 // below 1) is rejected before a single byte is written; a file is written to "<path>.partial"
 // and renamed over <path> only when complete, so a failed write never leaves a truncated file.
+// The text goes out in whole rows (one write per 64 KiB of them), so the "<path>.partial" of
+// a process killed while writing holds whole rows only, and reads as them.
 #pragma once
 
 #include <algorithm>
@@ -508,7 +510,11 @@ inline char* csv_format_real(char* first, double value, int decimals, bool trim_
   return last;
 }
 
-/// Writes an already checked table.
+/// Writes an already checked table. Every write to `out` ends at the end of a row: each row is
+/// formatted into a row buffer, whole rows are gathered into 64 KiB chunks, and the header and
+/// each chunk go to `out` in one write each. An unbuffered file stream (the path version)
+/// hands each of them to the OS in one call, so a process killed while writing leaves a file
+/// of whole rows (the reader then reads them all).
 inline Status csv_write_checked(std::ostream& out, const LocalizationTable& table, const CsvWriteOptions& options,
                                 std::string_view target) {
   struct out_column {
@@ -534,18 +540,15 @@ inline Status csv_write_checked(std::ostream& out, const LocalizationTable& tabl
   header += '\n';
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
 
-  constexpr std::size_t buffer_size = 1 << 16;
+  // A row is at most 340 bytes per cell (csv_format_real) and a separator or line end per cell.
   constexpr std::size_t max_row_bytes = detail::csv_column_count * 344;
-  std::vector<char> buffer(buffer_size);
-  char* const begin = buffer.data();
-  char* p = begin;
+  constexpr std::size_t chunk_bytes = 1 << 16;
+  std::array<char, max_row_bytes> row;
+  std::vector<char> chunk;
+  chunk.reserve(chunk_bytes);
   const std::size_t n = table.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if (static_cast<std::size_t>(buffer_size - static_cast<std::size_t>(p - begin)) < max_row_bytes) {
-      out.write(begin, p - begin);
-      if (!out) break;
-      p = begin;
-    }
+  for (std::size_t i = 0; i < n && out; ++i) {
+    char* p = row.data();
     bool first = true;
     for (const auto& column : columns) {
       if (!first) *p++ = ',';
@@ -561,8 +564,14 @@ inline Status csv_write_checked(std::ostream& out, const LocalizationTable& tabl
       }
     }
     *p++ = '\n';
+    const auto row_bytes = static_cast<std::size_t>(p - row.data());
+    if (chunk.size() + row_bytes > chunk_bytes) {
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      chunk.clear();
+    }
+    chunk.insert(chunk.end(), row.data(), p);
   }
-  if (out) out.write(begin, p - begin);
+  if (out && !chunk.empty()) out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
   if (out) out.flush();
   if (!out) return make_error(errc::io_error, target, ": write failed");
   return {};
@@ -603,7 +612,9 @@ inline Status write_localizations_csv(const std::string& path, const Localizatio
   const std::string written = replace ? path + ".partial" : path;
   Status status;
   {
-    std::ofstream out(written, std::ios::binary | std::ios::trunc);
+    std::ofstream out;
+    out.rdbuf()->pubsetbuf(nullptr, 0);  // unbuffered: each whole-row chunk is one write (see above)
+    out.open(written, std::ios::binary | std::ios::trunc);
     if (!out) return make_error(errc::io_error, path, ": cannot open for writing: ", std::strerror(errno));
     status = detail::csv_write_checked(out, table, options, path);
     out.close();

@@ -15,6 +15,17 @@
 // exactly one IFD, N > 1, the first image is uncompressed, stored in rows as one contiguous run
 // of strips, and the file holds all N images; otherwise it is read as the single page it is.
 //
+// Truncated files (a writer killed mid-stack, an interrupted copy) read as the pages they hold
+// complete: the IFD chain is followed until an IFD that lies wholly or partly beyond the end of
+// the file, or a page whose strips or tiles do; the pages before it are the stack, and
+// TiffInfo::truncated says that the file announces more. A file whose first page is not
+// complete is an error (format_error: no IFD, or page 1's IFD or data cut off). A chain that is
+// broken inside the file (a damaged IFD) is an error as before, naming the page. TiffWriter's
+// files are laid out so that a writer that dies leaves such a file, with every page that was
+// written (tiff_writer.hpp); a file cut after it was closed may also hold IFDs in front of
+// data that were cut off, and ImageJ's "images=N" may then claim more images than the chain
+// holds: the complete pages are read all the same.
+//
 // Memory: the reader keeps one frame of stored samples and one tile, plus 8 bytes per page for
 // the page's IFD offset; it never holds more than that, so a movie of any length streams.
 // Nothing reaches stderr: libtiff's errors and warnings are captured per file through
@@ -58,6 +69,7 @@ struct TiffInfo {
   bool big_endian = false;  ///< byte order of the file
   bool bigtiff = false;     ///< BigTIFF (64-bit offsets) rather than classic TIFF
   bool imagej_raw = false;  ///< ImageJ's one-IFD stack with the images stored contiguously
+  bool truncated = false;   ///< the file ends before a page its IFDs announce; `frames` counts the complete ones
   std::string description;  ///< page 1's ImageDescription, empty when absent
 };
 
@@ -411,6 +423,18 @@ class TiffReader {
     if (s.size < 8)
       return make_error(errc::format_error, s.name, ": truncated: ", s.size, " bytes, shorter than a TIFF header");
 
+    // Page 1's IFD must be whole: a writer that died before finishing page 1 left no page.
+    reader.info_.big_endian = big;
+    reader.info_.bigtiff = (big ? header[3] : header[2]) == 43;
+    std::uint64_t first_directory = 0;
+    if (reader.read_uint(reader.info_.bigtiff ? 8 : 4, reader.info_.bigtiff ? 8 : 4, first_directory)) {
+      if (first_directory == 0)
+        return make_error(errc::format_error, s.name, ": no page: the header points to no directory");
+      if (!reader.directory_in_file(first_directory))
+        return reader.page_error(errc::format_error, 1, "the file (", s.size,
+                                 " bytes) ends inside or before its directory: truncated file");
+    }
+
     TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
     if (options == nullptr) return make_error(errc::out_of_range, s.name, ": cannot allocate libtiff options");
     TIFFOpenOptionsSetErrorHandlerExtR(options, detail::tiff_on_error, &s);
@@ -426,12 +450,18 @@ class TiffReader {
     if (tiff == nullptr) return reader.libtiff_error(1, "cannot read the first directory (truncated or corrupt file)");
     reader.tiff_.reset(tiff);
 
-    reader.info_.big_endian = big;
-    reader.info_.bigtiff = TIFFIsBigTIFF(tiff) != 0;
     for (std::ptrdiff_t page = 1;; ++page) {
       reader.page_offsets_.push_back(TIFFCurrentDirOffset(tiff));
       auto layout = reader.describe_page(page);
       if (!layout) return layout.status();
+      if (!reader.page_data_in_file(*layout)) {
+        if (page == 1)
+          return reader.page_error(errc::format_error, page, "its image data run past the end of the file (",
+                                   s.size, " bytes): truncated file");
+        reader.page_offsets_.pop_back();
+        reader.info_.truncated = true;
+        break;
+      }
       if (page == 1) {
         reader.info_.width = layout->width;
         reader.info_.height = layout->height;
@@ -444,13 +474,82 @@ class TiffReader {
         SMLM_TRY(reader.check_same_as_first(page, *layout));
       }
       if (TIFFLastDirectory(tiff)) break;
+      if (!reader.directory_in_file(reader.next_directory_offset())) {
+        reader.info_.truncated = true;
+        break;
+      }
       s.clear_messages();
       if (!TIFFReadDirectory(tiff)) return reader.libtiff_error(page + 1, "cannot read the directory (truncated or corrupt file)");
     }
     reader.current_page_ = static_cast<std::ptrdiff_t>(reader.page_offsets_.size()) - 1;
+    if (reader.info_.truncated) {
+      // libtiff holds the directory after the last complete page, or none; select_page reloads.
+      reader.current_page_ = -1;
+    }
     reader.info_.frames = static_cast<std::ptrdiff_t>(reader.page_offsets_.size());
-    if (reader.info_.frames == 1) reader.detect_imagej_raw();
+    if (reader.info_.frames == 1 && !reader.info_.truncated) reader.detect_imagej_raw();
     return reader;
+  }
+
+  /// An unsigned integer of `bytes` bytes at `offset` in the file's byte order; false when the
+  /// file ends first.
+  bool read_uint(std::uint64_t offset, int bytes, std::uint64_t& value) const {
+    unsigned char raw[8] = {};
+    if (!source_->read_at(offset, raw, static_cast<std::size_t>(bytes))) return false;
+    value = 0;
+    for (int i = 0; i < bytes; ++i)
+      value |= std::uint64_t{raw[info_.big_endian ? i : bytes - 1 - i]} << (8 * (bytes - 1 - i));
+    return true;
+  }
+
+  /// Whether the IFD at `offset` (0: none) lies wholly inside the file: its entry count, its
+  /// entries and its next-IFD offset.
+  bool directory_in_file(std::uint64_t offset) const {
+    const std::uint64_t size = source_->size;
+    const int count_bytes = info_.bigtiff ? 8 : 2, entry_bytes = info_.bigtiff ? 20 : 12, next_bytes = info_.bigtiff ? 8 : 4;
+    std::uint64_t entries = 0;
+    if (offset == 0 || offset >= size || !read_uint(offset, count_bytes, entries)) return false;
+    const std::uint64_t room = size - offset - static_cast<std::uint64_t>(count_bytes);
+    return entries <= room / static_cast<std::uint64_t>(entry_bytes) &&
+           entries * static_cast<std::uint64_t>(entry_bytes) + static_cast<std::uint64_t>(next_bytes) <= room;
+  }
+
+  /// The next-IFD offset of the directory libtiff holds (0 when it cannot be read). The caller
+  /// has checked that this directory lies inside the file, as libtiff has read it.
+  std::uint64_t next_directory_offset() const {
+    const std::uint64_t at = TIFFCurrentDirOffset(tiff_.get());
+    const int count_bytes = info_.bigtiff ? 8 : 2, entry_bytes = info_.bigtiff ? 20 : 12;
+    std::uint64_t entries = 0, next = 0;
+    if (!read_uint(at, count_bytes, entries) || entries > source_->size / static_cast<std::uint64_t>(entry_bytes) ||
+        !read_uint(at + static_cast<std::uint64_t>(count_bytes) + entries * static_cast<std::uint64_t>(entry_bytes),
+                   info_.bigtiff ? 8 : 4, next))
+      return 0;
+    return next;
+  }
+
+  /// Whether every strip or tile of the page libtiff holds ends inside the file. Uncompressed
+  /// ones must hold their rows whatever StripByteCounts says: libtiff replaces a single strip's
+  /// count that runs past the end of the file by an estimate.
+  bool page_data_in_file(const detail::tiff_page_layout& layout) const {
+    TIFF* tiff = tiff_.get();
+    const std::uint64_t size = source_->size;
+    const bool uncompressed = layout.compression == COMPRESSION_NONE;
+    const std::uint64_t row_bytes = std::uint64_t{layout.width} * pixel_bytes(layout.type);
+    const std::uint32_t striles = layout.tiled ? TIFFNumberOfTiles(tiff) : TIFFNumberOfStrips(tiff);
+    for (std::uint32_t i = 0; i < striles; ++i) {
+      const std::uint64_t offset = TIFFGetStrileOffset(tiff, i);
+      std::uint64_t bytes = TIFFGetStrileByteCount(tiff, i);
+      if (offset == 0 && bytes == 0) continue;  // a sparse tile or strip, read as zeros
+      if (uncompressed && layout.tiled) {
+        bytes = layout.tile_bytes;
+      } else if (uncompressed) {
+        const std::uint64_t row = std::uint64_t{i} * layout.rows_per_strip;
+        if (row >= layout.height) break;
+        bytes = std::min<std::uint64_t>(layout.rows_per_strip, layout.height - row) * row_bytes;
+      }
+      if (offset > size || bytes > size - offset) return false;
+    }
+    return true;
   }
 
   /// Validates the directory libtiff has loaded as page `page` (1-based).

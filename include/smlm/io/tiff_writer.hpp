@@ -2,16 +2,39 @@
 //
 // Writes baseline TIFF 6.0 that ImageJ, Fiji, Picasso, ThunderSTORM and libtiff read:
 // little-endian ("II"), uncompressed, one strip per page, 8-bit or 16-bit unsigned or 32-bit
-// float samples (SampleFormat 1 or 3), MinIsBlack, one IFD per frame.
+// float samples (SampleFormat 1 or 3), MinIsBlack, one IFD per frame, page 1's IFD with an
+// ImageJ ImageDescription.
 //
-// Layout (the one ImageJ's own TiffEncoder uses): a 16-byte header area, then the pixel data
-// of all frames back to back, then page 1's ImageDescription, then the IFDs. Nothing per frame
-// is kept in memory — frame k always starts at 16 + k × frame bytes — so the IFDs can be
-// written at close() for any number of frames. Because the data are contiguous, the
-// description "ImageJ=1.11a\nimages=N\nslices=N\n" is true and lets ImageJ open the stack from
-// the first IFD alone. close() also chooses the container from the real size: classic TIFF
-// when every offset fits in 32 bits (file ≤ 4 GiB − 1), BigTIFF otherwise (or as forced by
-// tiff_container). Until close() has run the file is not a valid TIFF.
+// Crash safety: every page's IFD is written with the page. write_frame() hands the OS the
+// frame's data and its IFD first, then the link to that IFD (the header's first-IFD offset for
+// page 1, the previous IFD's next-IFD offset otherwise), flushing the C stream before and after
+// the link. So whenever a process writing a stack dies (killed, out of memory, a crash), the
+// file it leaves is a valid TIFF holding every page whose write_frame() had returned, which
+// libtiff and TiffReader read as such; bytes of a half-written page lie beyond the IFD chain.
+// (Durability across a power cut or a kernel crash is not attempted: there is no fsync.)
+//
+// Layout: a 16-byte header area (room for the classic 8-byte or the BigTIFF 16-byte header),
+// a 72-byte slot for page 1's ImageDescription, then
+// - `expected_frames` IFDs reserved back to back (page 1's has one more entry, the
+//   description), followed by the frames' data back to back: frame k (0-based) starts at
+//   tiff_writer_data_offset + k × frame bytes; the reserved IFDs are filled in as the frames
+//   arrive, and the space of those never used stays zero;
+// - each frame beyond `expected_frames` (all of them when it is 0) at the end of the file,
+//   followed by its IFD at the next even offset (8-aligned in BigTIFF).
+// The description is "ImageJ=1.11a\n" while the file is written. ImageJ reads
+// "images=N" as "N images stored back to back after page 1's", and then ignores every other IFD,
+// so close() says "ImageJ=1.11a\nimages=N\nslices=N\n" only when that is true: N > 1 frames, all
+// within the reserved directories (the frames' data contiguous). The patch is two small
+// writes (the ASCII count in page 1's IFD, then the text); a file cut between them is still
+// read as the plain description. A file with reserved IFDs that is cut after close() (an
+// interrupted copy) keeps IFDs whose data are gone, and may claim more images than it holds;
+// TiffReader reads the pages whose data are complete (see tiff_reader.hpp).
+//
+// Container: classic TIFF when every offset fits in 32 bits (a file of at most 4 GiB − 1),
+// BigTIFF otherwise, chosen at create() since the IFDs are written as the file grows:
+// `automatic` takes BigTIFF when `expected_frames` frames (or one, when it is 0) would pass
+// 4 GiB in a classic file. A classic file that would pass 4 GiB all the same (more frames than
+// expected) makes write_frame() fail with out_of_range; the pages before stay readable.
 //
 // Sample conversion to the file's type (detail::write_convert): integer targets take floating
 // values rounded to nearest with halves away from zero, then clamped to the type's range
@@ -19,11 +42,13 @@
 // float targets take static_cast<float>.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <new>
@@ -42,33 +67,59 @@ enum class tiff_container { automatic, classic, bigtiff };
 
 namespace detail {
 
-/// Bytes before the first frame: room for either header (classic 8, BigTIFF 16).
-inline constexpr std::uint64_t tiff_data_offset = 16;
+/// Bytes before the description slot: room for either header (classic 8, BigTIFF 16).
+inline constexpr std::uint64_t tiff_header_bytes = 16;
+/// The description slot: the longest text close() writes,
+/// "ImageJ=1.11a\nimages=<19 digits>\nslices=<19 digits>\n", is 67 bytes and its NUL.
+inline constexpr std::uint64_t tiff_description_bytes = 72;
 /// Largest file whose offsets all fit classic TIFF's 32-bit fields.
 inline constexpr std::uint64_t tiff_classic_max_bytes = 0xFFFFFFFFu;
+/// Entries of every IFD but page 1's, which also has the ImageDescription.
+inline constexpr std::uint64_t tiff_writer_entries = 12;
 
-/// The bytes of a TIFF with `frames` pages of `frame_bytes` laid out as TiffWriter does, in the
-/// classic (bigtiff false) or BigTIFF container, with a description of `description_bytes`
-/// (including its NUL).
-constexpr std::uint64_t tiff_writer_file_bytes(std::uint64_t frames, std::uint64_t frame_bytes,
-                                               std::uint64_t description_bytes, bool bigtiff) noexcept {
-  const std::uint64_t entries = 12;  // the first IFD has one more, the description
-  const std::uint64_t ifd_bytes = bigtiff ? 8 + 20 * entries + 8 : 2 + 12 * entries + 4;
-  const std::uint64_t entry_bytes = bigtiff ? 20 : 12;
-  std::uint64_t end = tiff_data_offset + frames * frame_bytes;
-  end += end & 1;  // word alignment (TIFF 6.0 §2: offsets are even)
-  end += description_bytes;
-  end += end & 1;
-  if (bigtiff) end = (end + 7) & ~std::uint64_t{7};
-  return end + frames * ifd_bytes + entry_bytes;
+/// `offset` rounded up to where the writer puts an IFD: even (TIFF 6.0 §2), 8-aligned in BigTIFF.
+constexpr std::uint64_t tiff_align(std::uint64_t offset, bool bigtiff) noexcept {
+  const std::uint64_t mask = bigtiff ? 7 : 1;
+  return (offset + mask) & ~mask;
+}
+
+/// Bytes an IFD of `entries` entries takes in the file, padded to tiff_align.
+constexpr std::uint64_t tiff_directory_bytes(std::uint64_t entries, bool bigtiff) noexcept {
+  return tiff_align(bigtiff ? 8 + 20 * entries + 8 : 2 + 12 * entries + 4, bigtiff);
+}
+
+/// Where page `index`'s IFD goes when it is one of the reserved ones.
+constexpr std::uint64_t tiff_reserved_directory_offset(std::uint64_t index, bool bigtiff) noexcept {
+  const std::uint64_t first = tiff_header_bytes + tiff_description_bytes;
+  return index == 0 ? first
+                    : first + tiff_directory_bytes(tiff_writer_entries + 1, bigtiff) +
+                          (index - 1) * tiff_directory_bytes(tiff_writer_entries, bigtiff);
+}
+
+/// Where frame 0's data start when `reserved` IFDs precede the data.
+constexpr std::uint64_t tiff_writer_data_offset(std::uint64_t reserved, bool bigtiff) noexcept {
+  return tiff_reserved_directory_offset(reserved, bigtiff);
+}
+
+/// The size of a TIFF with `frames` pages of `frame_bytes` written by TiffWriter with
+/// `reserved` IFDs in front of the data (its expected_frames), classic (bigtiff false) or BigTIFF.
+constexpr std::uint64_t tiff_writer_file_bytes(std::uint64_t frames, std::uint64_t frame_bytes, std::uint64_t reserved,
+                                               bool bigtiff) noexcept {
+  const std::uint64_t in_front = frames < reserved ? frames : reserved;
+  std::uint64_t end = tiff_writer_data_offset(reserved, bigtiff) + in_front * frame_bytes;
+  if (frames == in_front) return end;
+  // The first page after the reserved ones may start unaligned; every later one starts aligned.
+  end = tiff_align(end + frame_bytes, bigtiff) + tiff_directory_bytes(tiff_writer_entries + (reserved == 0), bigtiff);
+  return end + (frames - in_front - 1) *
+                   (tiff_align(frame_bytes, bigtiff) + tiff_directory_bytes(tiff_writer_entries, bigtiff));
 }
 
 /// Whether a file of `file_bytes` needs BigTIFF.
 constexpr bool tiff_needs_bigtiff(std::uint64_t file_bytes) noexcept { return file_bytes > tiff_classic_max_bytes; }
 
-/// Little-endian serialisation into a byte buffer.
-inline void put_le(std::vector<std::byte>& out, std::uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xFF));
+/// Little-endian serialisation of the low `bytes` bytes of `value` at `out`.
+inline void put_le(std::byte* out, std::uint64_t value, int bytes) noexcept {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<std::byte>((value >> (8 * i)) & 0xFF);
 }
 
 struct file_closer {
@@ -80,8 +131,11 @@ struct file_closer {
 class TiffWriter {
  public:
   /// Creates (or truncates) `path` for `width × height` frames of `type` (u8, u16 or f32; other
-  /// types are invalid_argument). `expected_frames` (0: unknown) is a hint, checked for size
-  /// overflow up front; the container is chosen at close() from the frames actually written.
+  /// types are invalid_argument). `expected_frames` (0: unknown) reserves that many IFDs in front
+  /// of the data, which keeps the data of that many frames back to back (ImageJ's "images=N"),
+  /// and with tiff_container::automatic decides between classic TIFF and BigTIFF; more frames
+  /// may be written (see the file comment). A reserved IFD that is never used costs 150 bytes
+  /// of zeros (256 in BigTIFF).
   static Expected<TiffWriter> create(const std::string& path, pixel_type type, std::ptrdiff_t width,
                                      std::ptrdiff_t height, std::ptrdiff_t expected_frames = 0,
                                      tiff_container container = tiff_container::automatic) {
@@ -94,26 +148,47 @@ class TiffWriter {
                         " is outside 1..4294967295 pixels per side");
     if (expected_frames < 0)
       return make_error(errc::invalid_argument, path, ": expected_frames ", expected_frames, " is negative");
-    constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 2;
+    const auto reserved = static_cast<std::uint64_t>(expected_frames);
     std::uint64_t pixels = 0, frame_bytes = 0, total = 0;
-    if (!detail::checked_multiply(static_cast<std::uint64_t>(width), static_cast<std::uint64_t>(height), limit, pixels) ||
-        !detail::checked_multiply(pixels, pixel_bytes(type), limit, frame_bytes) ||
-        !detail::checked_multiply(frame_bytes, static_cast<std::uint64_t>(expected_frames), limit, total))
+    // A page's share of the file, IFD included, is below frame bytes + 512.
+    if (!detail::checked_multiply(static_cast<std::uint64_t>(width), static_cast<std::uint64_t>(height), max_file_bytes, pixels) ||
+        !detail::checked_multiply(pixels, pixel_bytes(type), max_file_bytes, frame_bytes) ||
+        !detail::checked_multiply(frame_bytes + 512, reserved, max_file_bytes, total))
       return make_error(errc::out_of_range, path, ": ", expected_frames, " frames of ", width, "x", height, " ",
                         pixel_type_name(type), " exceed the largest file we can address");
+    const bool too_big_for_classic = detail::tiff_needs_bigtiff(
+        detail::tiff_writer_file_bytes(reserved > 0 ? reserved : 1, frame_bytes, reserved, false));
+    if (container == tiff_container::classic && too_big_for_classic)
+      return make_error(errc::out_of_range, path, ": ", std::max<std::ptrdiff_t>(expected_frames, 1), " frames of ",
+                        width, "x", height, " ", pixel_type_name(type),
+                        " need more than 4 GiB; classic TIFF cannot hold them");
+    const bool bigtiff =
+        container == tiff_container::bigtiff || (container == tiff_container::automatic && too_big_for_classic);
+
     errno = 0;
     std::FILE* file = std::fopen(path.c_str(), "wb");
     if (file == nullptr) return make_error(errc::io_error, path, ": cannot create: ", detail::errno_text(errno));
     TiffWriter writer;
-    writer.state_.file.reset(file);
-    writer.state_.path = path;
-    writer.state_.type = type;
-    writer.state_.width = width;
-    writer.state_.height = height;
-    writer.state_.frame_bytes = frame_bytes;
-    writer.state_.container = container;
-    const std::byte zeros[detail::tiff_data_offset] = {};
-    if (std::fwrite(zeros, 1, sizeof zeros, file) != sizeof zeros)
+    state& s = writer.state_;
+    s.file.reset(file);
+    s.path = path;
+    s.type = type;
+    s.width = width;
+    s.height = height;
+    s.frame_bytes = frame_bytes;
+    s.bigtiff = bigtiff;
+    s.reserved = reserved;
+    s.end = detail::tiff_writer_data_offset(reserved, bigtiff);
+    s.link_at = bigtiff ? 8 : 4;
+    // Header with no IFD yet (page 1 links itself in), then the description slot. Buffered:
+    // nothing reaches the file before page 1 does.
+    std::byte start[detail::tiff_header_bytes + detail::tiff_description_bytes] = {};
+    start[0] = start[1] = std::byte{'I'};
+    detail::put_le(start + 2, bigtiff ? 43 : 42, 2);
+    if (bigtiff) detail::put_le(start + 4, 8, 2);  // bytes per offset
+    const std::string text = writer.description();
+    std::memcpy(start + detail::tiff_header_bytes, text.data(), text.size());
+    if (std::fwrite(start, 1, sizeof start, file) != sizeof start)
       return make_error(errc::io_error, path, ": write failed: ", detail::errno_text(errno));
     return writer;
   }
@@ -137,9 +212,13 @@ class TiffWriter {
   std::ptrdiff_t width() const noexcept { return state_.width; }
   std::ptrdiff_t height() const noexcept { return state_.height; }
   std::ptrdiff_t frames_written() const noexcept { return state_.frames; }
+  /// Whether the file is BigTIFF (decided by create()).
+  bool bigtiff() const noexcept { return state_.bigtiff; }
 
   /// Appends one frame (height() × width(), any row stride), converted to the file's type as the
-  /// file comment says. After an error every later call returns that error.
+  /// file comment says, and its IFD: once this returns ok, the file on disk is a TIFF that holds
+  /// this page, whatever happens to the process afterwards. After an error every later call
+  /// returns that error, and the file keeps the pages written before it.
   template <class T>
   Status write_frame(ConstImageView<T> frame) {
     static_assert(detail::is_sample_v<T>, "write_frame<T>: T must be an arithmetic type other than bool");
@@ -150,6 +229,22 @@ class TiffWriter {
     if (frame.rows() != s.height || frame.cols() != s.width)
       return make_error(errc::invalid_argument, s.path, ": page ", page, ": frame is ", frame.cols(), "x", frame.rows(),
                         ", the stack is ", s.width, "x", s.height);
+
+    const auto index = static_cast<std::uint64_t>(s.frames);
+    const std::uint64_t entries = detail::tiff_writer_entries + (index == 0);
+    const bool reserved = index < s.reserved;
+    const std::uint64_t data_at = s.end;
+    if (s.frame_bytes + 512 > max_file_bytes - data_at)
+      return fail(make_error(errc::out_of_range, s.path, ": page ", page, ": the file would exceed the largest we can address"));
+    const std::uint64_t directory_at = reserved ? detail::tiff_reserved_directory_offset(index, s.bigtiff)
+                                                : detail::tiff_align(data_at + s.frame_bytes, s.bigtiff);
+    const std::uint64_t end =
+        reserved ? data_at + s.frame_bytes : directory_at + detail::tiff_directory_bytes(entries, s.bigtiff);
+    if (!s.bigtiff && detail::tiff_needs_bigtiff(end))
+      return fail(make_error(errc::out_of_range, s.path, ": page ", page,
+                             ": the file would pass 4 GiB, which classic TIFF cannot address; pass the frame count "
+                             "as expected_frames to TiffWriter::create, or ask for tiff_container::bigtiff"));
+
     if (s.buffer.size() != s.frame_bytes) {
 #if !defined(SMLM_NO_EXCEPTIONS)
       try {
@@ -174,9 +269,23 @@ class TiffWriter {
       if constexpr (std::endian::native == std::endian::big)
         detail::swap_bytes_in_place(s.buffer.data(), s.buffer.size() / sizeof(D), sizeof(D));
     });
+
+    std::byte directory[detail::tiff_directory_bytes(detail::tiff_writer_entries + 1, true)] = {};
+    const std::size_t directory_bytes = build_directory(directory, index, data_at);
+    std::byte link[8] = {};
+    const int offset_bytes = s.bigtiff ? 8 : 4;
+    detail::put_le(link, directory_at, offset_bytes);
+    // Data and IFD reach the OS before the link that makes them part of the file.
     errno = 0;
-    if (std::fwrite(s.buffer.data(), 1, s.buffer.size(), s.file.get()) != s.buffer.size())
+    if (!write_at(data_at, s.buffer.data(), s.buffer.size()) || !write_at(directory_at, directory, directory_bytes) ||
+        std::fflush(s.file.get()) != 0)
       return fail(make_error(errc::io_error, s.path, ": page ", page, ": write failed: ", detail::errno_text(errno)));
+    if (!write_at(s.link_at, link, static_cast<std::size_t>(offset_bytes)) || std::fflush(s.file.get()) != 0)
+      return fail(make_error(errc::io_error, s.path, ": page ", page, ": linking its directory failed: ",
+                             detail::errno_text(errno)));
+    if (index == 0) s.first_directory = directory_at;
+    s.link_at = directory_at + (s.bigtiff ? 8 : 2) + entries * (s.bigtiff ? 20 : 12);
+    s.end = end;
     ++s.frames;
     return {};
   }
@@ -189,10 +298,10 @@ class TiffWriter {
     return write_frame(make_view(frame));
   }
 
-  /// Writes the description and IFDs, the header, and closes the file. A writer that wrote no
-  /// frame removes its file and returns invalid_argument (a TIFF needs a page); after a failed
-  /// write the file is left as it is, which is not a valid TIFF. Calling close() again returns
-  /// the first result.
+  /// Writes the final description (see the file comment) and closes the file. A writer that
+  /// wrote no frame removes its file and returns invalid_argument (a TIFF needs a page); after a
+  /// failed write the file keeps the pages written before the failure. Calling close() again
+  /// returns the first result.
   Status close() {
     state& s = state_;
     if (!s.file) return s.failure;
@@ -206,8 +315,19 @@ class TiffWriter {
       s.failure = make_error(errc::invalid_argument, s.path, ": no frames were written; a TIFF needs at least one page");
       return s.failure;
     }
-    Status status = finish();
+    Status status;
     errno = 0;
+    if (s.frames > 1 && static_cast<std::uint64_t>(s.frames) <= s.reserved) {
+      const std::string text = description();
+      const int offset_bytes = s.bigtiff ? 8 : 4;
+      // The ASCII count of page 1's ImageDescription (its 7th entry), then the text it counts.
+      const std::uint64_t count_at = s.first_directory + (s.bigtiff ? 8 : 2) + 6 * (s.bigtiff ? 20 : 12) + 4;
+      std::byte count[8] = {};
+      detail::put_le(count, text.size() + 1, offset_bytes);
+      if (!write_at(count_at, count, static_cast<std::size_t>(offset_bytes)) || std::fflush(s.file.get()) != 0 ||
+          !write_at(detail::tiff_header_bytes, text.c_str(), text.size() + 1))
+        status = make_error(errc::io_error, s.path, ": writing the description failed: ", detail::errno_text(errno));
+    }
     if (std::fclose(s.file.release()) != 0 && status.ok())
       status = make_error(errc::io_error, s.path, ": closing failed: ", detail::errno_text(errno));
     if (!status.ok()) s.failure = status;
@@ -215,15 +335,22 @@ class TiffWriter {
   }
 
  private:
+  /// Largest file size the writer plans for: offsets stay far from std::int64_t's limit.
+  static constexpr std::uint64_t max_file_bytes = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / 2;
+
   struct state {
     std::unique_ptr<std::FILE, detail::file_closer> file;
     std::string path;
     pixel_type type = pixel_type::u16;
     std::ptrdiff_t width = 0, height = 0, frames = 0;
     std::uint64_t frame_bytes = 0;
-    tiff_container container = tiff_container::automatic;
-    std::vector<std::byte> buffer;  ///< one frame in the file's type and byte order
-    Status failure;                 ///< sticky: the first error
+    bool bigtiff = false;
+    std::uint64_t reserved = 0;         ///< IFDs reserved in front of the data (expected_frames)
+    std::uint64_t end = 0;              ///< where the next frame's data go
+    std::uint64_t link_at = 0;          ///< the offset field that the next IFD's offset goes into
+    std::uint64_t first_directory = 0;  ///< page 1's IFD
+    std::vector<std::byte> buffer;      ///< one frame in the file's type and byte order
+    Status failure;                     ///< sticky: the first error
   };
 
   TiffWriter() = default;
@@ -233,101 +360,57 @@ class TiffWriter {
     return status;
   }
 
+  /// The ImageJ description for the frames written so far (see the file comment for when a
+  /// file with several gets "images=N").
   std::string description() const {
     const std::ptrdiff_t n = state_.frames;
     if (n > 1) return str_cat("ImageJ=1.11a\nimages=", n, "\nslices=", n, "\n");
     return "ImageJ=1.11a\n";
   }
 
-  Status finish() {
-    state& s = state_;
-    std::FILE* file = s.file.get();
-    const auto frames = static_cast<std::uint64_t>(s.frames);
-    const std::string text = description();
-    const std::uint64_t text_bytes = text.size() + 1;
-    const bool bigtiff =
-        s.container == tiff_container::bigtiff ||
-        (s.container == tiff_container::automatic &&
-         detail::tiff_needs_bigtiff(detail::tiff_writer_file_bytes(frames, s.frame_bytes, text_bytes, false)));
-    if (!bigtiff && detail::tiff_needs_bigtiff(detail::tiff_writer_file_bytes(frames, s.frame_bytes, text_bytes, false)))
-      return make_error(errc::out_of_range, s.path, ": ", frames, " frames need more than 4 GiB; classic TIFF cannot hold them");
+  bool write_at(std::uint64_t offset, const void* bytes, std::size_t count) {
+    std::FILE* file = state_.file.get();
+    return detail::file_seek(file, static_cast<std::int64_t>(offset), SEEK_SET) == 0 &&
+           std::fwrite(bytes, 1, count, file) == count;
+  }
 
-    const int offset_bytes = bigtiff ? 8 : 4;
-    const int entry_bytes = bigtiff ? 20 : 12;
-    std::vector<std::byte> bytes;
-    std::uint64_t position = detail::tiff_data_offset + frames * s.frame_bytes;
-    auto pad_to = [&](std::uint64_t alignment) {
-      while (position % alignment != 0) {
-        bytes.push_back(std::byte{0});
-        ++position;
-      }
-    };
-    pad_to(2);
-    const std::uint64_t text_offset = position;
-    for (char c : text) bytes.push_back(static_cast<std::byte>(c));
-    bytes.push_back(std::byte{0});
-    position += text_bytes;
-    pad_to(bigtiff ? 8 : 2);
-    errno = 0;
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
-      return make_error(errc::io_error, s.path, ": write failed: ", detail::errno_text(errno));
-
-    const std::uint64_t first_ifd = position;
+  /// Page `index`'s IFD, with its data at `data_at`, into `out`; returns its size in the file.
+  std::size_t build_directory(std::byte* out, std::uint64_t index, std::uint64_t data_at) const {
+    const state& s = state_;
+    const bool first = index == 0;
+    const std::uint64_t entries = detail::tiff_writer_entries + first;
+    const int offset_bytes = s.bigtiff ? 8 : 4;
     const std::uint16_t bits = static_cast<std::uint16_t>(8 * pixel_bytes(s.type));
     const std::uint16_t sample_format = s.type == pixel_type::f32 ? 3 : 1;
     constexpr std::uint16_t short_type = 3, long_type = 4, ascii_type = 2, long8_type = 16;
-    const std::uint16_t offset_type = bigtiff ? long8_type : long_type;
-    for (std::uint64_t k = 0; k < frames; ++k) {
-      bytes.clear();
-      const bool first = k == 0;
-      const std::uint64_t entries = first ? 13 : 12;
-      const std::uint64_t ifd_bytes = (bigtiff ? 8 : 2) + entries * static_cast<std::uint64_t>(entry_bytes) + offset_bytes;
-      detail::put_le(bytes, entries, bigtiff ? 8 : 2);
-      // Entries in ascending tag order (TIFF 6.0 §2); values fit in the entry.
-      auto entry = [&](std::uint16_t tag, std::uint16_t type, std::uint64_t count, std::uint64_t value) {
-        detail::put_le(bytes, tag, 2);
-        detail::put_le(bytes, type, 2);
-        detail::put_le(bytes, count, offset_bytes);
-        const int value_bytes = type == short_type ? 2 : type == long_type ? 4 : offset_bytes;
-        detail::put_le(bytes, value, value_bytes);
-        for (int i = value_bytes; i < offset_bytes; ++i) bytes.push_back(std::byte{0});
-      };
-      entry(254, long_type, 1, 0);                                   // NewSubfileType: full image
-      entry(256, long_type, 1, static_cast<std::uint64_t>(s.width));  // ImageWidth
-      entry(257, long_type, 1, static_cast<std::uint64_t>(s.height)); // ImageLength
-      entry(258, short_type, 1, bits);                                // BitsPerSample
-      entry(259, short_type, 1, 1);                                   // Compression: none
-      entry(262, short_type, 1, 1);                                   // PhotometricInterpretation: MinIsBlack
-      if (first) entry(270, ascii_type, text_bytes, text_offset);     // ImageDescription
-      entry(273, offset_type, 1, detail::tiff_data_offset + k * s.frame_bytes);  // StripOffsets
-      entry(277, short_type, 1, 1);                                   // SamplesPerPixel
-      entry(278, long_type, 1, static_cast<std::uint64_t>(s.height)); // RowsPerStrip: one strip
-      entry(279, offset_type, 1, s.frame_bytes);                      // StripByteCounts
-      entry(284, short_type, 1, 1);                                   // PlanarConfiguration: contiguous
-      entry(339, short_type, 1, sample_format);                       // SampleFormat
-      position += ifd_bytes;
-      detail::put_le(bytes, k + 1 < frames ? position : 0, offset_bytes);  // next IFD
-      if (std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size())
-        return make_error(errc::io_error, s.path, ": page ", k + 1, ": writing the directory failed: ",
-                          detail::errno_text(errno));
-    }
-
-    bytes.clear();
-    bytes.push_back(std::byte{'I'});
-    bytes.push_back(std::byte{'I'});
-    if (bigtiff) {
-      detail::put_le(bytes, 43, 2);
-      detail::put_le(bytes, 8, 2);  // bytes per offset
-      detail::put_le(bytes, 0, 2);
-      detail::put_le(bytes, first_ifd, 8);
-    } else {
-      detail::put_le(bytes, 42, 2);
-      detail::put_le(bytes, first_ifd, 4);
-    }
-    if (detail::file_seek(file, 0, SEEK_SET) != 0 || std::fwrite(bytes.data(), 1, bytes.size(), file) != bytes.size() ||
-        std::fflush(file) != 0 || std::ferror(file))
-      return make_error(errc::io_error, s.path, ": writing the header failed: ", detail::errno_text(errno));
-    return {};
+    const std::uint16_t offset_type = s.bigtiff ? long8_type : long_type;
+    std::byte* p = out;
+    detail::put_le(p, entries, s.bigtiff ? 8 : 2);
+    p += s.bigtiff ? 8 : 2;
+    // Entries in ascending tag order (TIFF 6.0 §2); every value fits in its entry, left-justified.
+    auto entry = [&](std::uint16_t tag, std::uint16_t type, std::uint64_t count, std::uint64_t value) {
+      detail::put_le(p, tag, 2);
+      detail::put_le(p + 2, type, 2);
+      detail::put_le(p + 4, count, offset_bytes);
+      detail::put_le(p + 4 + offset_bytes, value, type == short_type ? 2 : type == long_type ? 4 : offset_bytes);
+      p += 4 + 2 * offset_bytes;
+    };
+    const std::uint64_t text_bytes = description().size() + 1;
+    entry(254, long_type, 1, 0);                                   // NewSubfileType: full image
+    entry(256, long_type, 1, static_cast<std::uint64_t>(s.width));  // ImageWidth
+    entry(257, long_type, 1, static_cast<std::uint64_t>(s.height)); // ImageLength
+    entry(258, short_type, 1, bits);                                // BitsPerSample
+    entry(259, short_type, 1, 1);                                   // Compression: none
+    entry(262, short_type, 1, 1);                                   // PhotometricInterpretation: MinIsBlack
+    if (first) entry(270, ascii_type, text_bytes, detail::tiff_header_bytes);  // ImageDescription
+    entry(273, offset_type, 1, data_at);                            // StripOffsets
+    entry(277, short_type, 1, 1);                                   // SamplesPerPixel
+    entry(278, long_type, 1, static_cast<std::uint64_t>(s.height)); // RowsPerStrip: one strip
+    entry(279, offset_type, 1, s.frame_bytes);                      // StripByteCounts
+    entry(284, short_type, 1, 1);                                   // PlanarConfiguration: contiguous
+    entry(339, short_type, 1, sample_format);                       // SampleFormat
+    // The next-IFD offset stays 0 until a later page links itself in.
+    return static_cast<std::size_t>(detail::tiff_directory_bytes(entries, s.bigtiff));
   }
 
   state state_;
