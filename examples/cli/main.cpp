@@ -14,6 +14,7 @@
 #include "demo_command.hpp"
 #include "drift_command.hpp"
 #include "evaluate_command.hpp"
+#include "filter_command.hpp"
 #include "frc_command.hpp"
 #include "info_command.hpp"
 #include "simulate_command.hpp"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_models(app, exit_code);
   smlm::cli::register_drift(app, exit_code);
   smlm::cli::register_merge(app, exit_code);
+  smlm::cli::register_filter(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
