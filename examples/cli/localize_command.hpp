@@ -50,6 +50,8 @@ struct LocalizeOptions {
   double em_gain = -1;
   double qe = -1;
   double read_noise_e = -1;
+  int passes = 1;         ///< detection passes (loc::ClassicOptions::passes)
+  int refine_rounds = 2;  ///< with passes > 1: joint refit rounds
   bool summary = true;  ///< print the summary line (callers that report themselves turn it off)
 };
 
@@ -60,6 +62,8 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseO
   loc::ClassicOptions co;
   co.threshold_factor = opt.threshold;
   co.fit_radius_px = opt.fit_radius_px;
+  co.passes = opt.passes;
+  co.refine_rounds = opt.refine_rounds;
   co.fit.method = opt.method == "mle" ? loc::estimator::mle : opt.method == "lsq" ? loc::estimator::lsq : loc::estimator::wlsq;
   co.fit.fit_sigma = opt.fit_sigma;
   const psf::IntegratedGaussian<float> model{.sigma_px = static_cast<float>(opt.sigma_nm / opt.pixel_nm)};
@@ -152,6 +156,14 @@ inline void register_localize(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--fit-sigma", opt->fit_sigma, "fit sigma per molecule");
+  cmd->add_option("--passes", opt->passes,
+                  "detection passes: each later pass detects and fits on the frame minus the fits so far, then "
+                  "refits every fit with its neighbours subtracted (1: single pass; 3 for dense frames)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  cmd->add_option("--refine-rounds", opt->refine_rounds, "with --passes > 1: rounds of refitting every fit")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 8));
   cmd->add_option("--baseline-adu", opt->baseline_adu, "camera offset in ADU (emccd, scmos, cmos-phone)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--e-per-adu", opt->e_per_adu, "electrons per ADU (emccd, scmos, cmos-phone)")

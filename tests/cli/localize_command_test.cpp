@@ -55,6 +55,21 @@ TEST_CASE("localize: the reference ThunderSTORM stack against its ground truth")
   CHECK(rmse < 65);
   // Every uncertainty is a positive number of nanometres.
   CHECK(*std::min_element(locs->uncertainty_xy_nm.begin(), locs->uncertainty_xy_nm.end()) > 0);
+
+  // Three detection passes (docs/loc.md) on this dense stack: measured recall 0.74, precision 0.87.
+  r = run_smlm("localize " + data_dir + "/thunderstorm_sim_20frames.tif -o " + out +
+               " --pixel-nm 100 --camera emccd --em-gain 1 --qe 1 --read-noise-e 0 --e-per-adu 1"
+               " --baseline-adu 100 --sigma-nm 110 --threshold 0.3 --fit-radius 2 --method mle --passes 3");
+  REQUIRE(r.exit_code == 0);
+  const auto dense = smlm::io::read_localizations_csv(out);
+  REQUIRE(dense);
+  const auto dense_matching = smlm::eval::match(*truth, *dense, greedy);
+  const double dense_recall = static_cast<double>(dense_matching.tp()) / static_cast<double>(truth->size());
+  const double dense_precision = static_cast<double>(dense_matching.tp()) / static_cast<double>(dense->size());
+  MESSAGE("localize --passes 3: localizations=" << dense->size() << " recall=" << dense_recall
+                                                 << " precision=" << dense_precision);
+  CHECK(dense_recall > 2 * recall);
+  CHECK(dense_precision > 0.8);
 }
 
 namespace {
@@ -148,6 +163,8 @@ TEST_CASE("localize: bad inputs exit non-zero with one line naming what is wrong
                         Case{"localize " + stack + " -o " + out + " --camera potato", "--camera", 2},
                         Case{"localize " + stack + " -o " + out + " --pixel-nm -3", "--pixel-nm", 2},
                         Case{"localize " + stack + " -o " + out + " --fit-radius 0", "--fit-radius", 2},
+                        Case{"localize " + stack + " -o " + out + " --passes 0", "--passes", 2},
+                        Case{"localize " + stack + " -o " + out + " --refine-rounds 9", "--refine-rounds", 2},
                         Case{"localize " + stack + " -o " + out + " --camera emccd --qe 2", "--qe", 2},
                         Case{"localize " + stack + " -o " + out + " --camera cmos-phone --e-per-adu 0", "--e-per-adu", 2},
                         Case{"localize " + stack + " -o " + out + " --camera cmos-phone --qe 1.5", "--qe", 2},

@@ -10,6 +10,17 @@
 // `frame` with that frame's gain; pass its noise_model(camera, frame) too. The frame-less
 // localize_frame is frame 0.
 //
+// Dense frames (options.passes > 1; 3D-DAOSTORM's iterative scheme, Babcock et al., Optical
+// Nanoscopy 1:6, 2012): after each pass the fitted spots (photons · PSF, without background) are
+// subtracted from the frame; detection runs again on that residual with the first pass's
+// threshold, candidates within min_separation_px of a fit are taken for its residual and skipped,
+// the others are fitted on the residual; then refine_rounds rounds refit every fit in turn on the
+// frame minus all the other fits (a joint fit of neighbours by coordinate descent), each from its
+// current parameters in its candidate's window. Passes stop early when one finds nothing new. Two
+// molecules closer than the PSF, fitted as one in the first pass, leave a residual whose peak the
+// second pass finds; the refit rounds then move the first fit onto its own molecule. With
+// passes = 1 the pipeline is the single pass above, unchanged.
+//
 // Memory: a ClassicWorkspace sized once for the frame and the largest window (allocation at the
 // edge). localize_frame is noexcept and allocates nothing: it writes one FrameLocalization per
 // kept fit into a caller-provided span; append_localizations turns them into table rows.
@@ -42,10 +53,17 @@ struct ClassicOptions {
   FitOptions fit{};
   double min_sigma_factor = 0.5;  ///< with σ free, fits outside [min, max] · σ0 are dropped
   double max_sigma_factor = 2.5;
+  // Dense frames (3D-DAOSTORM's iterative scheme; see the header):
+  int passes = 1;                  ///< detection passes; 1: single pass (ThunderSTORM's default chain)
+  int refine_rounds = 2;           ///< with passes > 1: rounds of refitting every fit with the others subtracted
+  double min_separation_px = 1.0;  ///< a later pass's candidate this close to a fit is that fit's residual
+  double min_photons_factor = 0.25;  ///< a later pass's fit needs this × the first pass's median photons
 
   bool valid() const noexcept {
     return wavelet.valid() && threshold_factor >= 0 && std::isfinite(threshold_factor) && fit_radius_px >= 1 &&
-           fit_radius_px <= 32 && fit.valid() && min_sigma_factor > 0 && max_sigma_factor > min_sigma_factor;
+           fit_radius_px <= 32 && fit.valid() && min_sigma_factor > 0 && max_sigma_factor > min_sigma_factor &&
+           passes >= 1 && passes <= 8 && refine_rounds >= 0 && refine_rounds <= 8 && min_separation_px >= 0 &&
+           std::isfinite(min_separation_px) && min_photons_factor >= 0 && std::isfinite(min_photons_factor);
   }
 };
 
@@ -66,11 +84,22 @@ struct FrameReport {
   double threshold = 0;        ///< the threshold used, photons (F2 units)
 };
 
+/// A fit kept by the pipeline, before it becomes a FrameLocalization.
+template <class T>
+struct KeptFit {
+  psf::Spot<T> spot;
+  T sigma_px = 0;
+  std::ptrdiff_t row = 0, col = 0;  ///< its candidate's pixel: the centre of its fit window
+};
+
 template <class T>
 struct ClassicWorkspace {
   Image<T> photons;
+  Image<T> residual;  ///< photons minus the fitted spots (passes > 1)
   WaveletWorkspace<T> wavelet;
   std::vector<Peak> peaks;
+  std::vector<KeptFit<T>> kept;  ///< capacity: every pass's candidates
+  std::vector<double> photon_scratch;  ///< for the median of the first pass's photons
   FitWorkspace<T> fit;
 
   ClassicWorkspace() = default;
@@ -81,10 +110,63 @@ struct ClassicWorkspace {
     wavelet.resize(height, width, options.wavelet);
     // At most one local maximum per 2 × 2 block (strict 3 × 3 maxima cannot touch).
     peaks.resize(max_candidates ? max_candidates : static_cast<std::size_t>((height + 1) / 2 * ((width + 1) / 2)));
+    kept.resize(peaks.size() * static_cast<std::size_t>(options.passes));
+    photon_scratch.resize(options.passes > 1 ? kept.size() : 0);
+    if (options.passes > 1) residual.resize(height, width);
     const std::ptrdiff_t side = 2 * options.fit_radius_px + 1;
     fit.resize(side * side);
   }
 };
+
+namespace detail {
+
+/// `model` with σ set to `sigma_px` when it has a settable σ.
+template <psf::Model P>
+P with_sigma(const P& model, typename P::scalar sigma_px) noexcept {
+  P at = model;
+  if constexpr (psf::SigmaModel<P>) at.sigma_px = sigma_px;
+  return at;
+}
+
+/// image += sign · (the spot of `k` without background).
+template <psf::Model P>
+void add_spot(const P& model, const KeptFit<typename P::scalar>& k, typename P::scalar sign,
+              ImageView<typename P::scalar> image) noexcept {
+  psf::Spot<typename P::scalar> s = k.spot;
+  s.photons *= sign;
+  with_sigma(model, k.sigma_px).add_to(s, image);
+}
+
+/// Fits the candidate at (x, y) in `image` (photons) with a window around pixel (row, col),
+/// starting from `start_from` (with σ out.sigma_px) when given; true and `out` set when the fit
+/// converged with an acceptable σ. Counts the status in `report`.
+template <psf::Model P>
+bool fit_candidate(const P& model, const NoiseModel<typename P::scalar>& noise, ConstImageView<typename P::scalar> image,
+                   std::ptrdiff_t row, std::ptrdiff_t col, const psf::Spot<typename P::scalar>* start_from,
+                   double x, double y, double sigma0, const ClassicOptions& options,
+                   ClassicWorkspace<typename P::scalar>& ws, FrameReport& report, KeptFit<typename P::scalar>& out) noexcept {
+  using T = typename P::scalar;
+  const std::ptrdiff_t r = options.fit_radius_px;
+  const psf::Window w = psf::clip(psf::Window{col - r, row - r, 2 * r + 1, 2 * r + 1}, image.cols(), image.rows());
+  const ConstImageView<T> data = make_view(image.data() + w.y0 * image.outerStride() + w.x0, w.height, w.width, image.outerStride());
+  psf::Spot<T> start = start_from ? *start_from : initial_guess(data, w);
+  start.x_px = static_cast<T>(x);
+  start.y_px = static_cast<T>(y);
+  const P at = start_from ? with_sigma(model, out.sigma_px) : model;
+  const FitResult<T> f = fit(at, data, w, noise, start, options.fit, ws.fit);
+  ++report.by_status[static_cast<std::size_t>(f.status)];
+  if (f.status != fit_status::converged) return false;
+  if (options.fit.fit_sigma && !(f.sigma_px >= options.min_sigma_factor * sigma0 && f.sigma_px <= options.max_sigma_factor * sigma0)) {
+    ++report.rejected_sigma;
+    return false;
+  }
+  out.spot = f.spot;
+  out.sigma_px = f.sigma_px;
+  out.row = row, out.col = col;
+  return true;
+}
+
+}  // namespace detail
 
 /// Localizes frame `frame` (0-based, the camera's frame index) of ADU (see the header). `out`
 /// receives at most out.size() fits.
@@ -97,47 +179,120 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
   SMLM_ASSERT(options.valid(), "loc::localize_frame: invalid ClassicOptions");
   SMLM_ASSERT(ws.photons.rows() == adu.rows() && ws.photons.cols() == adu.cols(),
               "loc::localize_frame: workspace not sized for this frame");
+  SMLM_ASSERT(ws.kept.size() >= ws.peaks.size() * static_cast<std::size_t>(options.passes) &&
+                  (options.passes == 1 || ws.residual.rows() == adu.rows()),
+              "loc::localize_frame: workspace not sized for these options (passes)");
   FrameReport report;
   camera::to_photons_at(camera, adu, frame, make_view(ws.photons));
   const T std_f1 = wavelet_filter(const_view(ws.photons), ws.wavelet);
   report.threshold = options.threshold_factor * static_cast<double>(std_f1);
-  const PeakFinderResult det = detect_local_maxima(const_view(ws.wavelet.f2), report.threshold, 0, std::span<Peak>(ws.peaks));
-  report.candidates = det.count;
-  report.truncated = det.truncated;
-  const std::ptrdiff_t r = options.fit_radius_px;
   double sigma0 = 0;
   if constexpr (psf::SigmaModel<P>) sigma0 = static_cast<double>(model.sigma_px);
+  std::size_t n = 0;  // fits in ws.kept
+
+  // Pass 1: every candidate fitted alone on the frame.
+  PeakFinderResult det = detect_local_maxima(const_view(ws.wavelet.f2), report.threshold, 0, std::span<Peak>(ws.peaks));
+  report.candidates = det.count;
+  report.truncated = det.truncated;
   for (std::size_t i = 0; i < det.count; ++i) {
     const Peak& p = ws.peaks[i];
-    const psf::Window w = psf::clip(psf::Window{p.col - r, p.row - r, 2 * r + 1, 2 * r + 1}, adu.cols(), adu.rows());
-    const ConstImageView<T> data = make_view(static_cast<const T*>(ws.photons.data()) + w.y0 * ws.photons.cols() + w.x0,
-                                             w.height, w.width, ws.photons.cols());
-    psf::Spot<T> start = initial_guess(data, w);
-    start.x_px = static_cast<T>(p.x_px);
-    start.y_px = static_cast<T>(p.y_px);
-    const FitResult<T> f = fit(model, data, w, noise, start, options.fit, ws.fit);
-    ++report.by_status[static_cast<std::size_t>(f.status)];
-    if (f.status != fit_status::converged) continue;
-    if (options.fit.fit_sigma && !(f.sigma_px >= options.min_sigma_factor * sigma0 && f.sigma_px <= options.max_sigma_factor * sigma0)) {
-      ++report.rejected_sigma;
-      continue;
+    if (detail::fit_candidate(model, noise, const_view(ws.photons), p.row, p.col, nullptr, p.x_px, p.y_px, sigma0, options, ws,
+                              report, ws.kept[n]))
+      ++n;
+  }
+
+  double min_photons = 0;
+  // Later passes: detect on the residual, fit the new candidates there, then refit every fit with
+  // all the others subtracted (a joint fit by rounds).
+  for (int pass = 2; pass <= options.passes; ++pass) {
+    ws.residual = ws.photons;
+    for (std::size_t k = 0; k < n; ++k) detail::add_spot(model, ws.kept[k], T(-1), make_view(ws.residual));
+    // The residual's own threshold: in a dense frame std(F1) of the first pass is mostly molecules.
+    const double residual_threshold =
+        options.threshold_factor * static_cast<double>(wavelet_filter(const_view(ws.residual), ws.wavelet));
+    det = detect_local_maxima(const_view(ws.wavelet.f2), std::min(report.threshold, residual_threshold), 0,
+                              std::span<Peak>(ws.peaks));
+    report.truncated = report.truncated || det.truncated;
+    const std::size_t before = n;
+    // The floor for later passes' fits: min_photons_factor × the first pass's median photons.
+    if (pass == 2 && n > 0) {
+      for (std::size_t k = 0; k < n; ++k) ws.photon_scratch[k] = static_cast<double>(ws.kept[k].spot.photons);
+      std::nth_element(ws.photon_scratch.begin(), ws.photon_scratch.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                       ws.photon_scratch.begin() + static_cast<std::ptrdiff_t>(n));
+      min_photons = options.min_photons_factor * ws.photon_scratch[n / 2];
     }
+    const double min_d2 = options.min_separation_px * options.min_separation_px;
+    for (std::size_t i = 0; i < det.count && n < ws.kept.size(); ++i) {
+      const Peak& p = ws.peaks[i];
+      bool near = false;
+      for (std::size_t k = 0; k < before && !near; ++k) {
+        const double dx = double(ws.kept[k].spot.x_px) - p.x_px, dy = double(ws.kept[k].spot.y_px) - p.y_px;
+        near = dx * dx + dy * dy < min_d2;
+      }
+      if (near) continue;
+      ++report.candidates;
+      if (detail::fit_candidate(model, noise, const_view(ws.residual), p.row, p.col, nullptr, p.x_px, p.y_px, sigma0, options,
+                                ws, report, ws.kept[n]))
+        ++n;
+    }
+    if (n == before) break;
+    // The residual of all fits, then each fit in turn refitted on it with its own spot added back.
+    ws.residual = ws.photons;
+    for (std::size_t k = 0; k < n; ++k) detail::add_spot(model, ws.kept[k], T(-1), make_view(ws.residual));
+    for (int round = 0; round < options.refine_rounds; ++round)
+      for (std::size_t k = 0; k < n; ++k) {
+        KeptFit<T>& kf = ws.kept[k];
+        detail::add_spot(model, kf, T(1), make_view(ws.residual));
+        KeptFit<T> refit = kf;
+        FrameReport scratch;
+        const psf::Spot<T> from = kf.spot;
+        // The window follows the fit (refits may move it by more than a pixel).
+        const auto row = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(from.y_px)), 0, adu.rows() - 1);
+        const auto col = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(from.x_px)), 0, adu.cols() - 1);
+        if (detail::fit_candidate(model, noise, const_view(ws.residual), row, col, &from, double(from.x_px),
+                                  double(from.y_px), sigma0, options, ws, scratch, refit))
+          kf = refit;
+        detail::add_spot(model, kf, T(-1), make_view(ws.residual));
+      }
+    // Residual artefacts of imperfect fits stay dim after the refit: this pass's new fits must
+    // reach min_photons (stable compaction, so the earlier fits keep their order).
+    std::size_t m = before;
+    for (std::size_t k = before; k < n; ++k)
+      if (static_cast<double>(ws.kept[k].spot.photons) >= min_photons) ws.kept[m++] = ws.kept[k];
+    n = m;
+    // Two fits that converged onto one molecule: the dimmer one goes (its photons to the other).
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = a + 1; b < n; ++b) {
+        const double dx = double(ws.kept[a].spot.x_px) - double(ws.kept[b].spot.x_px);
+        const double dy = double(ws.kept[a].spot.y_px) - double(ws.kept[b].spot.y_px);
+        if (dx * dx + dy * dy >= min_d2) continue;
+        const std::size_t keep = ws.kept[a].spot.photons >= ws.kept[b].spot.photons ? a : b, drop = keep == a ? b : a;
+        ws.kept[keep].spot.photons += ws.kept[drop].spot.photons;
+        ws.kept[drop] = ws.kept[--n];
+        if (drop == a) --a;  // re-examine the row moved into a
+        break;
+      }
+  }
+
+  for (std::size_t k = 0; k < n; ++k) {
     if (report.kept == out.size()) {
       report.truncated = true;
       break;
     }
+    const KeptFit<T>& kf = ws.kept[k];
     FrameLocalization& l = out[report.kept++];
-    l.x_px = f.spot.x_px;
-    l.y_px = f.spot.y_px;
-    l.z_nm = f.spot.z_nm;
-    l.sigma_px = f.sigma_px;
-    l.photons = f.spot.photons;
-    l.background = f.spot.background;
-    const PixelNoise<T> pn = noise.at(p.row, p.col);
-    l.background_std = std::sqrt(std::max(0.0, static_cast<double>(pn.excess) * f.spot.background + pn.read_variance));
-    P at = model;
-    if constexpr (psf::SigmaModel<P>) at.sigma_px = f.sigma_px;
-    const Crlb c = crlb(at, f.spot, w, noise, false, ws.fit);
+    l.x_px = kf.spot.x_px;
+    l.y_px = kf.spot.y_px;
+    l.z_nm = kf.spot.z_nm;
+    l.sigma_px = kf.sigma_px;
+    l.photons = kf.spot.photons;
+    l.background = kf.spot.background;
+    const PixelNoise<T> pn = noise.at(kf.row, kf.col);
+    l.background_std = std::sqrt(std::max(0.0, static_cast<double>(pn.excess) * kf.spot.background + pn.read_variance));
+    const std::ptrdiff_t r = options.fit_radius_px;
+    const psf::Window w =
+        psf::clip(psf::Window{kf.col - r, kf.row - r, 2 * r + 1, 2 * r + 1}, adu.cols(), adu.rows());
+    const Crlb c = crlb(detail::with_sigma(model, kf.sigma_px), kf.spot, w, noise, false, ws.fit);
     l.uncertainty_px = c.ok ? std::sqrt(0.5 * (c.variance[0] + c.variance[1])) : 0.0;
   }
   return report;
