@@ -11,6 +11,7 @@
 #include "calibrate_command.hpp"
 #include "cli_common.hpp"
 #include "codec_command.hpp"
+#include "convert_command.hpp"
 #include "demo_command.hpp"
 #include "drift_command.hpp"
 #include "evaluate_command.hpp"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_drift(app, exit_code);
   smlm::cli::register_merge(app, exit_code);
   smlm::cli::register_filter(app, exit_code);
+  smlm::cli::register_convert(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
