@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,25 @@ inline NumberRange parse_range(const std::string& flag, const std::string& text,
     throw CLI::ValidationError(flag, "value " + text + " must be <= " + limit);
   }
   return {a, b, colon == std::string::npos};
+}
+
+/// Writes `text` to `path` through a temporary file renamed into place.
+inline void write_text_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw cli_error(path + ": cannot open for writing");
+    out << text;
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw cli_error(path + ": write failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw cli_error(path + ": cannot rename the finished file into place");
+  }
 }
 
 /// A number as %g prints it.

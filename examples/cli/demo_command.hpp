@@ -271,8 +271,8 @@ inline void run_demo(const DemoOptions& opt) {
                                           {jaccard_caption("NETWORK", network), demo::panel(demo::gaussian_of(network_locs), half, hot)}}));
 
   run.total_seconds = detail::seconds_since(start);
-  demo::write_text_file(dir + "metrics.json", demo::metrics_json(run, methods));
-  demo::write_text_file(dir + "index.html", demo::index_html(run, methods));
+  write_text_file(dir + "metrics.json", demo::metrics_json(run, methods));
+  write_text_file(dir + "index.html", demo::index_html(run, methods));
   for (const demo::MethodResult& m : methods) std::fputs(detail::headline(m).c_str(), stdout);
   std::printf("report=%sindex.html seconds=%.1f\n", dir.c_str(), run.total_seconds);
 }

@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -94,9 +93,7 @@ inline void run_drift(const DriftOptions& o) {
                     d.x_nm[i], d.y_nm[i]);
       text += buf;
     }
-    std::ofstream out(o.drift_csv, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw cli_error(o.drift_csv + ": cannot write");
+    write_text_file(o.drift_csv, text);
   }
   if (!o.plot.empty()) {
     const render::RgbImage png = drift_plot(d);

@@ -236,9 +236,9 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
         ++n;
     }
     if (n == before) break;
-    // The residual of all fits, then each fit in turn refitted on it with its own spot added back.
-    ws.residual = ws.photons;
-    for (std::size_t k = 0; k < n; ++k) detail::add_spot(model, ws.kept[k], T(-1), make_view(ws.residual));
+    // The residual of all fits (the earlier ones are already out of it), then each fit in turn
+    // refitted on it with its own spot added back.
+    for (std::size_t k = before; k < n; ++k) detail::add_spot(model, ws.kept[k], T(-1), make_view(ws.residual));
     for (int round = 0; round < options.refine_rounds; ++round)
       for (std::size_t k = 0; k < n; ++k) {
         KeptFit<T>& kf = ws.kept[k];

@@ -166,29 +166,32 @@ inline Expected<DriftEstimate> estimate_drift(const LocalizationTable& table, co
     const auto s = static_cast<std::size_t>((std::int64_t{table.frame[i]} - first) / seg);
     ++counts[s], frame_sum[s] += table.frame[i];
   }
-  const double inv_two_var = 1 / (2 * o.blur_px * o.blur_px);
-  const double origin_x = x0 / o.pixel_nm - double(blur_r) - 1, origin_y = y0 / o.pixel_nm - double(blur_r) - 1;
+  // The segments with localizations, their images (one pass over the rows), and their spectra.
+  std::vector<std::ptrdiff_t> slot(static_cast<std::size_t>(segments), -1);
   for (std::ptrdiff_t s = 0; s < segments; ++s) {
     if (counts[static_cast<std::size_t>(s)] == 0) continue;
-    detail::ComplexImage image = detail::ComplexImage::Zero(rows, cols);
-    for (std::size_t i = 0; i < table.size(); ++i) {
-      if ((std::int64_t{table.frame[i]} - first) / seg != s) continue;
-      const double px = table.x_nm[i] / o.pixel_nm - origin_x, py = table.y_nm[i] / o.pixel_nm - origin_y;
-      const auto cx = static_cast<std::ptrdiff_t>(std::floor(px)), cy = static_cast<std::ptrdiff_t>(std::floor(py));
-      for (std::ptrdiff_t v = cy - blur_r; v <= cy + blur_r + 1; ++v)
-        for (std::ptrdiff_t u = cx - blur_r; u <= cx + blur_r + 1; ++u) {
-          const double dx = double(u) + 0.5 - px, dy = double(v) + 0.5 - py;
-          image(v, u) += static_cast<float>(std::exp(-(dx * dx + dy * dy) * inv_two_var));
-        }
-    }
-    detail::fft2(image, false, fft);
-    spectra.push_back(std::move(image));
+    slot[static_cast<std::size_t>(s)] = static_cast<std::ptrdiff_t>(centre.size());
     centre.push_back(frame_sum[static_cast<std::size_t>(s)] / double(counts[static_cast<std::size_t>(s)]));
   }
-  const auto n = static_cast<std::ptrdiff_t>(spectra.size());
+  const auto n = static_cast<std::ptrdiff_t>(centre.size());
   if (n < 2)
     return make_error(errc::invalid_argument, "post::estimate_drift: only one segment of ", seg,
                       " frames has localizations; RCC needs at least two");
+  spectra.assign(static_cast<std::size_t>(n), detail::ComplexImage::Zero(rows, cols));
+  const double inv_two_var = 1 / (2 * o.blur_px * o.blur_px);
+  const double origin_x = x0 / o.pixel_nm - double(blur_r) - 1, origin_y = y0 / o.pixel_nm - double(blur_r) - 1;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto s = static_cast<std::size_t>((std::int64_t{table.frame[i]} - first) / seg);
+    detail::ComplexImage& image = spectra[static_cast<std::size_t>(slot[s])];
+    const double px = table.x_nm[i] / o.pixel_nm - origin_x, py = table.y_nm[i] / o.pixel_nm - origin_y;
+    const auto cx = static_cast<std::ptrdiff_t>(std::floor(px)), cy = static_cast<std::ptrdiff_t>(std::floor(py));
+    for (std::ptrdiff_t v = cy - blur_r; v <= cy + blur_r + 1; ++v)
+      for (std::ptrdiff_t u = cx - blur_r; u <= cx + blur_r + 1; ++u) {
+        const double dx = double(u) + 0.5 - px, dy = double(v) + 0.5 - py;
+        image(v, u) += static_cast<float>(std::exp(-(dx * dx + dy * dy) * inv_two_var));
+      }
+  }
+  for (detail::ComplexImage& image : spectra) detail::fft2(image, false, fft);
 
   // Every pair's shift: the peak of IFFT(conj(F_i) F_j) within ±pad pixels.
   const std::ptrdiff_t equations = n * (n - 1) / 2;

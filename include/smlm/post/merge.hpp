@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include <smlm/core/localization_table.hpp>
@@ -47,8 +48,14 @@ inline double merge_weight(const LocalizationTable& table, std::size_t i) noexce
 }
 }  // namespace detail
 
-/// The track (0-based, in order of first frame) of every row of `table`.
-inline Expected<std::vector<std::size_t>> link_tracks(const LocalizationTable& table, const MergeOptions& o = {}) {
+namespace detail {
+/// The rows in frame order (stable), the track of every row, and how many tracks.
+struct Linking {
+  std::vector<std::size_t> order, track_of;
+  std::size_t tracks = 0;
+};
+
+inline Expected<Linking> link(const LocalizationTable& table, const MergeOptions& o) {
   if (!table.consistent()) return make_error(errc::invalid_argument, "post::link_tracks: the table's columns differ in length");
   if (!(o.max_distance_nm > 0) || !std::isfinite(o.max_distance_nm))
     return make_error(errc::invalid_argument, "post::link_tracks: max_distance_nm ", o.max_distance_nm, " must be > 0");
@@ -118,28 +125,32 @@ inline Expected<std::vector<std::size_t>> link_tracks(const LocalizationTable& t
     }
     begin = end;
   }
-  return track_of;
+  return Linking{std::move(order), std::move(track_of), tracks};
+}
+}  // namespace detail
+
+/// The track (0-based, in order of first frame) of every row of `table`.
+inline Expected<std::vector<std::size_t>> link_tracks(const LocalizationTable& table, const MergeOptions& o = {}) {
+  Expected<detail::Linking> linked = detail::link(table, o);
+  if (!linked) return linked.status();
+  return std::move(linked->track_of);
 }
 
 /// `table` with each track merged into one row (see the header); `report`, when given, says how many.
 inline Expected<LocalizationTable> merge_tracks(const LocalizationTable& table, const MergeOptions& o = {},
                                                 MergeReport* report = nullptr) {
-  Expected<std::vector<std::size_t>> linked = link_tracks(table, o);
+  Expected<detail::Linking> linked = detail::link(table, o);
   if (!linked) return linked.status();
-  const std::vector<std::size_t>& track_of = *linked;
-  const std::size_t n = table.size();
-  const std::size_t tracks = n == 0 ? 0 : *std::max_element(track_of.begin(), track_of.end()) + 1;
+  const std::vector<std::size_t>& track_of = linked->track_of;
+  const std::size_t n = table.size(), tracks = linked->tracks;
 
-  // Rows of each track, in frame order (counting sort).
+  // Rows of each track, in frame order (counting sort over the linking's frame order).
   std::vector<std::size_t> start(tracks + 1, 0), rows(n);
   for (const std::size_t t : track_of) ++start[t + 1];
   std::partial_sum(start.begin(), start.end(), start.begin());
   {
     std::vector<std::size_t> at(start.begin(), start.end() - 1);
-    std::vector<std::size_t> order(n);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return table.frame[a] < table.frame[b]; });
-    for (const std::size_t i : order) rows[at[track_of[i]]++] = i;
+    for (const std::size_t i : linked->order) rows[at[track_of[i]]++] = i;
   }
 
   auto weight = [&](std::size_t i) { return detail::merge_weight(table, i); };
