@@ -1,5 +1,7 @@
 // amplitudes.hpp: the joint fit recovers photon counts exactly on noise-free frames, also for
 // emitters whose PSFs overlap, and without bias on Poisson frames; degenerate inputs stay finite.
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <doctest/doctest.h>
 
 #include <algorithm>

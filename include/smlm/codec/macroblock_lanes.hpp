@@ -17,6 +17,8 @@
 // The kernels write only their outputs, allocate nothing and never fail.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <array>
 #include <cstddef>
 #include <cstdint>

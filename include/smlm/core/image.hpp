@@ -9,6 +9,8 @@
 // Stack<T> owns `frames × height × width` values with frames contiguous, frame-major.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>

@@ -29,6 +29,8 @@
 // block_frames frames (block_frames = 1: odd/even frames).
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cmath>
 #include <complex>

@@ -15,6 +15,8 @@
 // and renormalised), so small crops still get a value.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <array>
 #include <cmath>

@@ -23,6 +23,8 @@
 // routine, called once per frame, not a kernel).
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

@@ -10,6 +10,8 @@
 //                    a Gaussian matrix with signs fixed by diag(R), as torch.nn.init.orthogonal_.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <cmath>
 #include <cstdint>
 

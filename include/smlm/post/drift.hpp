@@ -23,6 +23,8 @@
 // table or bad options: an error Status naming the value.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cmath>
 #include <complex>

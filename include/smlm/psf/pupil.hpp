@@ -34,6 +34,8 @@
 // edge operation, done once; rendering and derivatives are then the Tabulated kernels.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cmath>
 #include <complex>

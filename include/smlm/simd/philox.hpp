@@ -8,6 +8,8 @@
 // multiplications.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <array>
 #include <cstddef>
 #include <cstdint>

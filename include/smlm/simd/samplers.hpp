@@ -13,6 +13,8 @@
 //                          tails ending at |z| = 6.23.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <cmath>
 #include <cstdint>
 

@@ -8,6 +8,8 @@
 //    (quantization, scaling) walk the 16 values of a block in 16 / size steps.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #if defined(SMLM_NO_SIMD)
 #error "smlm/codec/detail/simd.hpp must not be included when SMLM_NO_SIMD is defined"
 #endif

@@ -8,6 +8,8 @@
 // that defines the result; tests compare the two.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cstddef>
 

@@ -13,6 +13,8 @@
 // `transpose_lanes`) serves the weight gradient's packing.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <cmath>
 #include <cstddef>
 

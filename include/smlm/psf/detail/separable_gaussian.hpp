@@ -29,6 +29,8 @@
 // only within ~6e-9 relative (~70·2^-53 absolute) of std::erfc, far from double's own accuracy.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
