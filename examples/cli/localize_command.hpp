@@ -52,6 +52,8 @@ struct LocalizeOptions {
   double read_noise_e = -1;
   int passes = 1;         ///< detection passes (loc::ClassicOptions::passes)
   int refine_rounds = 2;  ///< with passes > 1: joint refit rounds
+  int multi_emitter = 1;  ///< most emitters per fit window (loc::MultiEmitterOptions::max_emitters)
+  double multi_p_value = 1e-6;  ///< significance an extra emitter must reach
   bool summary = true;  ///< print the summary line (callers that report themselves turn it off)
 };
 
@@ -64,15 +66,17 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseO
   co.fit_radius_px = opt.fit_radius_px;
   co.passes = opt.passes;
   co.refine_rounds = opt.refine_rounds;
+  co.multi.max_emitters = opt.multi_emitter;
+  co.multi.p_value = opt.multi_p_value;
   co.fit.method = opt.method == "mle" ? loc::estimator::mle : opt.method == "lsq" ? loc::estimator::lsq : loc::estimator::wlsq;
   co.fit.fit_sigma = opt.fit_sigma;
   const psf::IntegratedGaussian<float> model{.sigma_px = static_cast<float>(opt.sigma_nm / opt.pixel_nm)};
   loc::ClassicWorkspace<float> ws(reader.height(), reader.width(), co);
-  std::vector<loc::FrameLocalization> fits(ws.peaks.size());
+  std::vector<loc::FrameLocalization> fits(ws.kept.size());
   Image<float> frame(reader.height(), reader.width());
   LocalizationTable table;
   std::array<std::size_t, 5> by_status{};
-  std::size_t candidates = 0;
+  std::size_t candidates = 0, multi_windows = 0;
   for (std::ptrdiff_t f = 0; f < reader.frames(); ++f) {
     check(reader.read_frame(f, frame));
     const auto camera_frame = static_cast<std::uint32_t>(f);
@@ -80,6 +84,7 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseO
     const loc::FrameReport r =
         loc::localize_frame(model, camera, noise, const_view(frame), camera_frame, co, ws, std::span(fits));
     candidates += r.candidates;
+    multi_windows += r.multi_windows;
     for (std::size_t k = 0; k < by_status.size(); ++k) by_status[k] += r.by_status[k];
     loc::append_localizations(table, std::span<const loc::FrameLocalization>(fits.data(), r.kept),
                               static_cast<std::int32_t>(f + 1), opt.pixel_nm);
@@ -87,9 +92,12 @@ void run_localize(const LocalizeOptions& opt, const Camera& camera, const NoiseO
   check(io::write_localizations_csv(opt.output, table));
   if (!opt.summary) return;
   std::printf("frames=%td candidates=%zu localizations=%zu converged=%zu max_iterations=%zu singular=%zu "
-              "out_of_window=%zu not_finite=%zu\n",
+              "out_of_window=%zu not_finite=%zu",
               reader.frames(), candidates, table.size(), by_status[0], by_status[1], by_status[2], by_status[3],
               by_status[4]);
+  // With --multi-emitter, the windows fitted with several emitters end the same line.
+  if (opt.multi_emitter > 1) std::printf(" multi_emitter_windows=%zu", multi_windows);
+  std::printf("\n");
 }
 }  // namespace detail
 
@@ -161,6 +169,15 @@ inline void register_localize(CLI::App& app, int& exit_code) {
                   "refits every fit with its neighbours subtracted (1: single pass; 3 for dense frames)")
       ->capture_default_str()
       ->check(CLI::Range(1, 8));
+  cmd->add_option("--multi-emitter", opt->multi_emitter,
+                  "most emitters per fit window: 1..N emitters are fitted and a likelihood-ratio (mle) or F test "
+                  "(lsq, wlsq) keeps the number the data support (1: off; 3 for dense frames)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, loc::max_emitters));
+  cmd->add_option("--multi-p-value", opt->multi_p_value, "with --multi-emitter > 1: significance an extra emitter must reach")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.0, 0.5));
   cmd->add_option("--refine-rounds", opt->refine_rounds, "with --passes > 1: rounds of refitting every fit")
       ->capture_default_str()
       ->check(CLI::Range(0, 8));

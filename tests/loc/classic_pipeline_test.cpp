@@ -153,25 +153,30 @@ TEST_CASE("classic pipeline: an empty frame gives nothing, a bad workspace is a 
   CHECK_THROWS(loc::localize_frame(model, cam, loc::noise_model<float>(cam), smlm::const_view(flat), o, small, std::span(out)));
 }
 
-TEST_CASE("classic pipeline, passes > 1: a dense frame gives more molecules found, as precise, than one pass") {
-  // 150 emitters at random in 68 × 68 px (σ = 1.3 px: about 0.55 per σ² · 10), 2,000 photons,
-  // ideal camera: spots overlap, and one pass fits many overlapping pairs as one spot.
-  const int n = 68;
-  const psf::IntegratedGaussian<float> model{.sigma_px = 1.3f};
-  smlm::Philox4x32 rng(21, 0, smlm::rng_purpose::emitters);
+namespace {
+// 150 emitters at random in 68 × 68 px (σ = 1.3 px: about 0.55 per σ² · 10), 2,000 photons,
+// ideal camera: spots overlap, and one pass fits many overlapping pairs as one spot.
+struct DenseScene {
+  static constexpr int n = 68;
+  psf::IntegratedGaussian<float> model{.sigma_px = 1.3f};
+  smlm::camera::Ideal<float> cam;
   std::vector<Truth> truth;
-  for (int k = 0; k < 150; ++k) truth.push_back({4 + 60 * smlm::uniform01<double>(rng), 4 + 60 * smlm::uniform01<double>(rng)});
-  Image<float> photons = Image<float>::Constant(n, n, 10), adu(n, n);
-  for (const Truth& t : truth) model.add_to({float(t.x), float(t.y), 0, 2000.0f, 0}, smlm::make_view(photons));
-  const smlm::camera::Ideal<float> cam;
-  smlm::camera::record_frame(cam, smlm::const_view(photons), 5, 0, smlm::make_view(adu));
-  const auto noise = loc::noise_model<float>(cam);
+  Image<float> adu;
+
+  DenseScene() : adu(n, n) {
+    smlm::Philox4x32 rng(21, 0, smlm::rng_purpose::emitters);
+    for (int k = 0; k < 150; ++k) truth.push_back({4 + 60 * smlm::uniform01<double>(rng), 4 + 60 * smlm::uniform01<double>(rng)});
+    Image<float> photons = Image<float>::Constant(n, n, 10);
+    for (const Truth& t : truth) model.add_to({float(t.x), float(t.y), 0, 2000.0f, 0}, smlm::make_view(photons));
+    smlm::camera::record_frame(cam, smlm::const_view(photons), 5, 0, smlm::make_view(adu));
+  }
 
   // Molecules found within 0.5 px (≈ 0.4 σ), each by at most one fit (greedy by distance).
-  auto score = [&](const loc::ClassicOptions& o, std::size_t& found, std::size_t& fits) {
+  void score(const loc::ClassicOptions& o, std::size_t& found, std::size_t& fits, loc::FrameReport* report_out = nullptr) const {
     loc::ClassicWorkspace<float> ws(n, n, o);
-    std::vector<loc::FrameLocalization> out(400);
-    const auto report = loc::localize_frame(model, cam, noise, smlm::const_view(adu), o, ws, std::span(out));
+    std::vector<loc::FrameLocalization> out(ws.kept.size());
+    const auto report = loc::localize_frame(model, cam, loc::noise_model<float>(cam), smlm::const_view(adu), o, ws, std::span(out));
+    if (report_out) *report_out = report;
     fits = report.kept;
     std::vector<bool> taken(truth.size(), false);
     found = 0;
@@ -184,12 +189,17 @@ TEST_CASE("classic pipeline, passes > 1: a dense frame gives more molecules foun
       }
       if (best < truth.size()) taken[best] = true, ++found;
     }
-  };
+  }
+};
+}  // namespace
+
+TEST_CASE("classic pipeline, passes > 1: a dense frame gives more molecules found, as precise, than one pass") {
+  const DenseScene scene;
   loc::ClassicOptions one, three;
   three.passes = 3;
   std::size_t found1 = 0, fits1 = 0, found3 = 0, fits3 = 0;
-  score(one, found1, fits1);
-  score(three, found3, fits3);
+  scene.score(one, found1, fits1);
+  scene.score(three, found3, fits3);
   MESSAGE("one pass: ", found1, " of 150 found by ", fits1, " fits; three passes: ", found3, " by ", fits3);
   CHECK(double(found3) >= 1.25 * double(found1));
   CHECK(double(found3) / double(fits3) >= double(found1) / double(fits1) - 0.05);
@@ -200,7 +210,46 @@ TEST_CASE("classic pipeline, passes > 1: a dense frame gives more molecules foun
   b.min_photons_factor = 0.9;
   b.min_separation_px = 3;
   std::size_t found_b = 0, fits_b = 0;
-  score(b, found_b, fits_b);
+  scene.score(b, found_b, fits_b);
   CHECK(found_b == found1);
   CHECK(fits_b == fits1);
+}
+
+TEST_CASE("classic pipeline, multi-emitter fitting: a dense frame gives more molecules found, as precise, than one pass") {
+  const DenseScene scene;
+  loc::ClassicOptions one, multi, both;
+  multi.multi.max_emitters = 4;
+  both.multi.max_emitters = 4;
+  both.passes = 3;
+  std::size_t found1 = 0, fits1 = 0, found_m = 0, fits_m = 0, found_b = 0, fits_b = 0;
+  loc::FrameReport report;
+  scene.score(one, found1, fits1);
+  scene.score(multi, found_m, fits_m, &report);
+  scene.score(both, found_b, fits_b);
+  MESSAGE("one pass: ", found1, " of 150 by ", fits1, " fits; multi-emitter: ", found_m, " by ", fits_m, " (",
+          report.multi_windows, " windows with several); with 3 passes: ", found_b, " by ", fits_b);
+  CHECK(report.multi_windows > 0);
+  CHECK(double(found_m) >= 1.25 * double(found1));
+  CHECK(double(found_m) / double(fits_m) >= double(found1) / double(fits1) - 0.05);
+  CHECK(found_b >= found_m);
+  CHECK(double(found_b) / double(fits_b) >= double(found1) / double(fits1) - 0.05);
+  // No two kept fits closer than min_separation_px (duplicates from neighbouring windows merged).
+  loc::ClassicWorkspace<float> ws(DenseScene::n, DenseScene::n, multi);
+  std::vector<loc::FrameLocalization> out(ws.kept.size());
+  const auto r = loc::localize_frame(scene.model, scene.cam, loc::noise_model<float>(scene.cam), smlm::const_view(scene.adu), multi,
+                                     ws, std::span(out));
+  double closest = 1e9;
+  for (std::size_t a = 0; a < r.kept; ++a)
+    for (std::size_t b = a + 1; b < r.kept; ++b)
+      closest = std::min(closest, std::hypot(out[a].x_px - out[b].x_px, out[a].y_px - out[b].y_px));
+  CHECK(closest >= multi.min_separation_px);
+
+  // max_emitters = 1 is the plain pipeline.
+  loc::ClassicOptions off;
+  off.multi.max_emitters = 1;
+  off.multi.p_value = 0.4;
+  std::size_t found_o = 0, fits_o = 0;
+  scene.score(off, found_o, fits_o);
+  CHECK(found_o == found1);
+  CHECK(fits_o == fits1);
 }

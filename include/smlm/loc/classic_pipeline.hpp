@@ -21,6 +21,20 @@
 // second pass finds; the refit rounds then move the first fit onto its own molecule. With
 // passes = 1 the pipeline is the single pass above, unchanged.
 //
+// Multi-emitter fitting (options.multi.max_emitters > 1; ThunderSTORM's multi-emitter analysis,
+// multi_emitter.hpp): each candidate's window is fitted with 1 … max_emitters emitters (σ fixed at
+// the model's) and the number the likelihood-ratio (mle) or F test (lsq, wlsq) selects is kept.
+// When it selects one, the candidate gets the ordinary single fit above (σ free when asked), so
+// max_emitters = 1 and windows of one molecule are unchanged. When it selects several, a fitted
+// emitter is kept by the candidate nearest to it among the pass's candidates (its own window's
+// candidate or a neighbour's, which fits it again and keeps it): neighbours a window only partly
+// holds are fitted as its extra emitters and kept by their own candidate, and two molecules that
+// gave one candidate are both kept by it. Fits of one molecule from two windows closer than
+// min_separation_px are then merged as in the later passes. Combined with passes > 1, every pass
+// fits its candidates this way; the refit rounds stay single-emitter fits with the others
+// subtracted. The uncertainty of an emitter from a multi-emitter fit is its single-emitter CRLB
+// (a lower bound: its neighbours' parameters are taken as known).
+//
 // Memory: a ClassicWorkspace sized once for the frame and the largest window (allocation at the
 // edge). localize_frame is noexcept and allocates nothing: it writes one FrameLocalization per
 // kept fit into a caller-provided span; append_localizations turns them into table rows.
@@ -40,6 +54,7 @@
 #include <smlm/core/localization_table.hpp>
 #include <smlm/loc/crlb.hpp>
 #include <smlm/loc/fitter.hpp>
+#include <smlm/loc/multi_emitter.hpp>
 #include <smlm/loc/noise_model.hpp>
 #include <smlm/loc/wavelet_filter.hpp>
 #include <smlm/psf/psf.hpp>
@@ -58,12 +73,14 @@ struct ClassicOptions {
   int refine_rounds = 2;           ///< with passes > 1: rounds of refitting every fit with the others subtracted
   double min_separation_px = 1.0;  ///< a later pass's candidate this close to a fit is that fit's residual
   double min_photons_factor = 0.25;  ///< a later pass's fit needs this × the first pass's median photons
+  MultiEmitterOptions multi{};       ///< emitters per window (multi.max_emitters = 1: off)
 
   bool valid() const noexcept {
     return wavelet.valid() && threshold_factor >= 0 && std::isfinite(threshold_factor) && fit_radius_px >= 1 &&
            fit_radius_px <= 32 && fit.valid() && min_sigma_factor > 0 && max_sigma_factor > min_sigma_factor &&
            passes >= 1 && passes <= 8 && refine_rounds >= 0 && refine_rounds <= 8 && min_separation_px >= 0 &&
-           std::isfinite(min_separation_px) && min_photons_factor >= 0 && std::isfinite(min_photons_factor);
+           std::isfinite(min_separation_px) && min_photons_factor >= 0 && std::isfinite(min_photons_factor) &&
+           multi.valid();
   }
 };
 
@@ -80,6 +97,7 @@ struct FrameReport {
   std::size_t kept = 0;        ///< converged fits written to the span
   std::array<std::size_t, 5> by_status{};  ///< candidates per fit_status
   std::size_t rejected_sigma = 0;          ///< converged but σ out of range
+  std::size_t multi_windows = 0;           ///< windows where the test selected several emitters
   bool truncated = false;      ///< more candidates or fits than the buffers hold
   double threshold = 0;        ///< the threshold used, photons (F2 units)
 };
@@ -101,6 +119,7 @@ struct ClassicWorkspace {
   std::vector<KeptFit<T>> kept;  ///< capacity: every pass's candidates
   std::vector<double> photon_scratch;  ///< for the median of the first pass's photons
   FitWorkspace<T> fit;
+  MultiFitWorkspace<T> multi;  ///< sized when options.multi.max_emitters > 1
 
   ClassicWorkspace() = default;
   ClassicWorkspace(std::ptrdiff_t height, std::ptrdiff_t width, const ClassicOptions& options,
@@ -110,11 +129,12 @@ struct ClassicWorkspace {
     wavelet.resize(height, width, options.wavelet);
     // At most one local maximum per 2 × 2 block (strict 3 × 3 maxima cannot touch).
     peaks.resize(max_candidates ? max_candidates : static_cast<std::size_t>((height + 1) / 2 * ((width + 1) / 2)));
-    kept.resize(peaks.size() * static_cast<std::size_t>(options.passes));
+    kept.resize(peaks.size() * static_cast<std::size_t>(options.passes) * static_cast<std::size_t>(options.multi.max_emitters));
     photon_scratch.resize(options.passes > 1 ? kept.size() : 0);
     if (options.passes > 1) residual.resize(height, width);
     const std::ptrdiff_t side = 2 * options.fit_radius_px + 1;
     fit.resize(side * side);
+    if (options.multi.max_emitters > 1) multi.resize(side * side);
   }
 };
 
@@ -166,6 +186,70 @@ bool fit_candidate(const P& model, const NoiseModel<typename P::scalar>& noise, 
   return true;
 }
 
+/// Fits every candidate of one pass in `image` (see the header) into ws.kept from index n on;
+/// returns the new count.
+template <psf::Model P>
+std::size_t fit_candidates(const P& model, const NoiseModel<typename P::scalar>& noise, ConstImageView<typename P::scalar> image,
+                           std::span<const Peak> peaks, double sigma0, const ClassicOptions& options,
+                           ClassicWorkspace<typename P::scalar>& ws, FrameReport& report, std::size_t n) noexcept {
+  using T = typename P::scalar;
+  const std::ptrdiff_t r = options.fit_radius_px;
+  for (std::size_t i = 0; i < peaks.size() && n < ws.kept.size(); ++i) {
+    const Peak& p = peaks[i];
+    if (options.multi.max_emitters > 1) {
+      const psf::Window w = psf::clip(psf::Window{p.col - r, p.row - r, 2 * r + 1, 2 * r + 1}, image.cols(), image.rows());
+      const ConstImageView<T> data =
+          make_view(image.data() + w.y0 * image.outerStride() + w.x0, w.height, w.width, image.outerStride());
+      psf::Spot<T> start = initial_guess(data, w);
+      start.x_px = static_cast<T>(p.x_px);
+      start.y_px = static_cast<T>(p.y_px);
+      const MultiFitResult<T> m = fit_multi(model, data, w, noise, start, options.fit, options.multi, ws.multi);
+      if (m.count > 1) {
+        ++report.by_status[static_cast<std::size_t>(fit_status::converged)];
+        ++report.multi_windows;
+        for (int k = 0; k < m.count && n < ws.kept.size(); ++k) {
+          const psf::Spot<T>& e = m.spots[static_cast<std::size_t>(k)];
+          // Kept by the nearest candidate of the pass (ties: the lower index, so exactly one).
+          std::size_t owner = i;
+          double best = std::hypot(double(e.x_px) - p.x_px, double(e.y_px) - p.y_px);
+          for (std::size_t j = 0; j < peaks.size(); ++j) {
+            const double d = std::hypot(double(e.x_px) - peaks[j].x_px, double(e.y_px) - peaks[j].y_px);
+            if (d < best || (d == best && j < owner)) best = d, owner = j;
+          }
+          if (owner != i) continue;
+          KeptFit<T>& out = ws.kept[n++];
+          out.spot = e;
+          out.sigma_px = static_cast<T>(sigma0);
+          out.row = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(e.y_px)), 0, image.rows() - 1);
+          out.col = std::clamp<std::ptrdiff_t>(static_cast<std::ptrdiff_t>(std::floor(e.x_px)), 0, image.cols() - 1);
+        }
+        continue;
+      }
+    }
+    if (fit_candidate(model, noise, image, p.row, p.col, nullptr, p.x_px, p.y_px, sigma0, options, ws, report, ws.kept[n])) ++n;
+  }
+  return n;
+}
+
+/// Two fits closer than min_separation_px are one molecule: the dimmer goes, its photons to the
+/// other. Returns the new count (order not kept).
+template <class T>
+std::size_t merge_duplicates(std::vector<KeptFit<T>>& kept, std::size_t n, double min_separation_px) noexcept {
+  const double min_d2 = min_separation_px * min_separation_px;
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = a + 1; b < n; ++b) {
+      const double dx = double(kept[a].spot.x_px) - double(kept[b].spot.x_px);
+      const double dy = double(kept[a].spot.y_px) - double(kept[b].spot.y_px);
+      if (dx * dx + dy * dy >= min_d2) continue;
+      const std::size_t keep = kept[a].spot.photons >= kept[b].spot.photons ? a : b, drop = keep == a ? b : a;
+      kept[keep].spot.photons += kept[drop].spot.photons;
+      kept[drop] = kept[--n];
+      if (drop == a) --a;  // re-examine the row moved into a
+      break;
+    }
+  return n;
+}
+
 }  // namespace detail
 
 /// Localizes frame `frame` (0-based, the camera's frame index) of ADU (see the header). `out`
@@ -180,7 +264,8 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
   SMLM_ASSERT(ws.photons.rows() == adu.rows() && ws.photons.cols() == adu.cols(),
               "loc::localize_frame: workspace not sized for this frame");
   SMLM_ASSERT(ws.kept.size() >= ws.peaks.size() * static_cast<std::size_t>(options.passes) &&
-                  (options.passes == 1 || ws.residual.rows() == adu.rows()),
+                  (options.passes == 1 || ws.residual.rows() == adu.rows()) &&
+                  (options.multi.max_emitters == 1 || ws.multi.max_pixels > 0),
               "loc::localize_frame: workspace not sized for these options (passes)");
   FrameReport report;
   camera::to_photons_at(camera, adu, frame, make_view(ws.photons));
@@ -194,12 +279,9 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
   PeakFinderResult det = detect_local_maxima(const_view(ws.wavelet.f2), report.threshold, 0, std::span<Peak>(ws.peaks));
   report.candidates = det.count;
   report.truncated = det.truncated;
-  for (std::size_t i = 0; i < det.count; ++i) {
-    const Peak& p = ws.peaks[i];
-    if (detail::fit_candidate(model, noise, const_view(ws.photons), p.row, p.col, nullptr, p.x_px, p.y_px, sigma0, options, ws,
-                              report, ws.kept[n]))
-      ++n;
-  }
+  n = detail::fit_candidates(model, noise, const_view(ws.photons), std::span<const Peak>(ws.peaks.data(), det.count), sigma0,
+                             options, ws, report, n);
+  if (options.multi.max_emitters > 1) n = detail::merge_duplicates(ws.kept, n, options.min_separation_px);
 
   double min_photons = 0;
   // Later passes: detect on the residual, fit the new candidates there, then refit every fit with
@@ -222,19 +304,19 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
       min_photons = options.min_photons_factor * ws.photon_scratch[n / 2];
     }
     const double min_d2 = options.min_separation_px * options.min_separation_px;
-    for (std::size_t i = 0; i < det.count && n < ws.kept.size(); ++i) {
+    std::size_t fresh = 0;  // this pass's candidates: the peaks not within min_separation_px of a fit
+    for (std::size_t i = 0; i < det.count; ++i) {
       const Peak& p = ws.peaks[i];
       bool near = false;
       for (std::size_t k = 0; k < before && !near; ++k) {
         const double dx = double(ws.kept[k].spot.x_px) - p.x_px, dy = double(ws.kept[k].spot.y_px) - p.y_px;
         near = dx * dx + dy * dy < min_d2;
       }
-      if (near) continue;
-      ++report.candidates;
-      if (detail::fit_candidate(model, noise, const_view(ws.residual), p.row, p.col, nullptr, p.x_px, p.y_px, sigma0, options,
-                                ws, report, ws.kept[n]))
-        ++n;
+      if (!near) ws.peaks[fresh++] = p;
     }
+    report.candidates += fresh;
+    n = detail::fit_candidates(model, noise, const_view(ws.residual), std::span<const Peak>(ws.peaks.data(), fresh), sigma0,
+                               options, ws, report, n);
     if (n == before) break;
     // The residual of all fits (the earlier ones are already out of it), then each fit in turn
     // refitted on it with its own spot added back.
@@ -261,17 +343,7 @@ FrameReport localize_frame(const P& model, const C& camera, const NoiseModel<typ
       if (static_cast<double>(ws.kept[k].spot.photons) >= min_photons) ws.kept[m++] = ws.kept[k];
     n = m;
     // Two fits that converged onto one molecule: the dimmer one goes (its photons to the other).
-    for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = a + 1; b < n; ++b) {
-        const double dx = double(ws.kept[a].spot.x_px) - double(ws.kept[b].spot.x_px);
-        const double dy = double(ws.kept[a].spot.y_px) - double(ws.kept[b].spot.y_px);
-        if (dx * dx + dy * dy >= min_d2) continue;
-        const std::size_t keep = ws.kept[a].spot.photons >= ws.kept[b].spot.photons ? a : b, drop = keep == a ? b : a;
-        ws.kept[keep].spot.photons += ws.kept[drop].spot.photons;
-        ws.kept[drop] = ws.kept[--n];
-        if (drop == a) --a;  // re-examine the row moved into a
-        break;
-      }
+    n = detail::merge_duplicates(ws.kept, n, options.min_separation_px);
   }
 
   for (std::size_t k = 0; k < n; ++k) {

@@ -35,6 +35,8 @@
 // window and reuses it for every fit (one per thread).
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -424,6 +426,37 @@ bool accumulate(estimator method, int n_params, int psf_params, bool fit_sigma, 
   return accumulate_ref(method, n_params, psf_params, fit_sigma, pixels, ws, out, change);
 }
 
+/// Per pixel of the window, what the objective needs (see the header): mle: z = (d + o)/excess,
+/// weight 1/excess, offset o = read_variance/excess; lsq: d and weight 1; wlsq: d and weight
+/// 1/max(excess·d + read_variance, excess). False when some d is not finite. U is the
+/// workspace's scalar (the single fitter's T, the multi-emitter fitter's double).
+template <class T, class U>
+bool data_terms(estimator method, ConstImageView<T> data, psf::Window window, const NoiseModel<T>& noise, U* z, U* weight,
+                U* offset) noexcept {
+  bool finite = true;
+  for (std::ptrdiff_t y = 0; y < window.height; ++y) {
+    for (std::ptrdiff_t x = 0; x < window.width; ++x) {
+      const auto i = static_cast<std::size_t>(y * window.width + x);
+      const PixelNoise<T> pn = noise.at(window.y0 + y, window.x0 + x);
+      const double d = data(y, x);
+      finite = finite && std::isfinite(d);
+      if (method == estimator::mle) {
+        const double s = 1.0 / static_cast<double>(pn.excess), o = static_cast<double>(pn.read_variance) * s;
+        weight[i] = static_cast<U>(s);
+        offset[i] = static_cast<U>(o);
+        z[i] = static_cast<U>(std::max(s * (d + o), 0.0));
+      } else {
+        z[i] = static_cast<U>(d);
+        weight[i] = method == estimator::lsq
+                        ? U(1)
+                        : static_cast<U>(1.0 / std::max(static_cast<double>(pn.excess) * d + pn.read_variance,
+                                                        static_cast<double>(pn.excess)));
+      }
+    }
+  }
+  return finite;
+}
+
 }  // namespace detail
 
 /// A starting point from the window alone: background = mean of the window's outer ring of
@@ -484,28 +517,8 @@ FitResult<typename P::scalar> fit(const P& model, ConstImageView<typename P::sca
   result.sigma_px = static_cast<T>(sigma0);
   result.spot = start;
 
-  bool finite = true;
-  for (std::ptrdiff_t y = 0; y < window.height; ++y) {
-    for (std::ptrdiff_t x = 0; x < window.width; ++x) {
-      const auto i = static_cast<std::size_t>(y * window.width + x);
-      const PixelNoise<T> pn = noise.at(window.y0 + y, window.x0 + x);
-      const double d = data(y, x);
-      finite = finite && std::isfinite(d);
-      if (options.method == estimator::mle) {
-        const double s = 1.0 / static_cast<double>(pn.excess), o = static_cast<double>(pn.read_variance) * s;
-        ws.weight[i] = static_cast<T>(s);
-        ws.offset[i] = static_cast<T>(o);
-        ws.data[i] = static_cast<T>(std::max(s * (d + o), 0.0));
-      } else {
-        ws.data[i] = static_cast<T>(d);
-        ws.weight[i] = options.method == estimator::lsq
-                           ? T(1)
-                           : static_cast<T>(1.0 / std::max(static_cast<double>(pn.excess) * d + pn.read_variance,
-                                                           static_cast<double>(pn.excess)));
-      }
-    }
-  }
-  if (!finite) return result;
+  if (!detail::data_terms(options.method, data, window, noise, ws.data.data(), ws.weight.data(), ws.offset.data()))
+    return result;
 
   std::array<double, max_fit_params> theta = Layout::pack(start, sigma0), scale{};
   auto scales = [&](const std::array<double, max_fit_params>& t) {
