@@ -142,19 +142,9 @@ double eps() {
   return std::numeric_limits<T>::epsilon();
 }
 
-template <class T>
-constexpr std::string_view scalar_name() {
-  return std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double";
-}
-
-/// "check <scalar> [case] what": the check first, so Report::count(check) finds it.
 template <class P>
 std::string label(std::string_view check, const PsfCase<P>& c, std::string_view what = {}) {
-  std::string s(check);
-  ((s += " <") += scalar_name<typename P::scalar>()) += ">";
-  s += " [" + c.name + "]";
-  if (!what.empty()) (s += " ") += what;
-  return s;
+  return check_name<typename P::scalar>(check, c.name, what);
 }
 
 inline std::string window_text(psf::Window w) {

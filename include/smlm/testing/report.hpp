@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,5 +84,23 @@ struct Report {
     return c.name + numbers;
   }
 };
+
+namespace detail {
+/// The scalar type as check names show it ("<float>", "<double>").
+template <class T>
+constexpr std::string_view scalar_name() {
+  return std::is_same_v<T, float> ? "float" : std::is_same_v<T, double> ? "double" : "long double";
+}
+
+/// "check <scalar> [case] what": the check first, so Report::count(check) finds it.
+template <class T>
+std::string check_name(std::string_view check, std::string_view case_name, std::string_view what) {
+  std::string s(check);
+  ((s += " <") += scalar_name<T>()) += ">";
+  ((s += " [") += case_name) += "]";
+  if (!what.empty()) (s += " ") += what;
+  return s;
+}
+}  // namespace detail
 
 }  // namespace smlm::testing
