@@ -7,9 +7,9 @@
 
 #include <smlm/testing/report.hpp>
 
-#define SMLM_CHECK_REPORT(report)                                                       \
+#define SMLM_CHECK_REPORT(...)                                                          \
   do {                                                                                 \
-    const ::smlm::testing::Report& smlm_report_ = (report);                            \
+    const ::smlm::testing::Report& smlm_report_ = (__VA_ARGS__);                       \
     for (const ::smlm::testing::Check& smlm_check_ : smlm_report_.checks)              \
       CHECK_MESSAGE(smlm_check_.passed, ::smlm::testing::Report::describe(smlm_check_)); \
   } while (false)
