@@ -10,11 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "conformance.hpp"
+#include <smlm/testing/camera_conformance.hpp>
+#include <smlm/testing/doctest.hpp>
 
 namespace camera = smlm::camera;
 using camera::Pixel;
-using camera::testing::z_limit;
+using smlm::testing::z_limit;
 
 TEST_CASE("CmosPhone: the default preset is the cellSTORM measurement") {
   const camera::CmosPhone<float> phone;
@@ -72,9 +73,11 @@ TEST_CASE_TEMPLATE("CmosPhone: recorded frames are 8-bit integers; high signal c
   // Left out of the quadrature: the Poisson's skew and the roundings (< 0.05 ADU together);
   // the sample mean's SE is 0.1 ADU.
   const double photons = (250 - 4.1) * 0.69;
-  const std::vector<double> values = camera::testing::sample(phone, photons, seed, 4, 64, 64);
-  camera::testing::check_range(phone, values);
-  const auto m = camera::testing::moments(values);
+  const std::vector<double> values = smlm::testing::sample(phone, photons, seed, 4, 64, 64);
+  smlm::testing::Report range;
+  smlm::testing::check_camera_range(phone, values, "range", range);
+  SMLM_CHECK_REPORT(range);
+  const auto m = smlm::testing::moments(values);
   double expected = 0;
   {
     const double mu = 250, sd = std::sqrt(phone.variance_adu(photons) - 1.0 / 12);
@@ -255,5 +258,5 @@ TEST_CASE("CmosPhone: parameter ranges") {
   bad[9].dip_depth = -0.1;
   bad[10].sensor_bits = 8;  // (2^8 − 1)/8 = 31.9 ADU: the sensor clips long before the output
   bad[11].drift_period_frames = 0;
-  camera::testing::check_rejected(bad);
+  SMLM_CHECK_REPORT(smlm::testing::check_camera_rejected(bad));
 }

@@ -1,6 +1,6 @@
 // dark_current.hpp: dark electrons ride in each model's Poisson stage (through the EM register of
 // an EMCCD), hot pixels are a fixed seeded subset, to_photons removes the dark signal; the
-// conformance suite over wrapped models.
+// conformance suite runs over wrapped models in conformance_test.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,33 +13,19 @@
 #include <utility>
 #include <vector>
 
-#include "conformance.hpp"
+#include <smlm/testing/camera_conformance.hpp>
+#include <smlm/testing/doctest.hpp>
 
 namespace camera = smlm::camera;
 using camera::Pixel;
-using camera::testing::check_all;
-using camera::testing::moments;
-using camera::testing::sample;
-using camera::testing::z_limit;
+using smlm::testing::moments;
+using smlm::testing::sample;
+using smlm::testing::z_limit;
 
 static_assert(camera::check_model<camera::DarkCurrent<camera::Ideal<float>>>());
 static_assert(camera::check_model<camera::DarkCurrent<camera::Emccd<double>>>());
 static_assert(camera::FrameDependent<camera::DarkCurrent<camera::CmosPhone<float>>>);
 static_assert(!camera::FrameDependent<camera::DarkCurrent<camera::Emccd<float>>>);
-
-TEST_CASE_TEMPLATE("camera conformance: DarkCurrent over each model", T, float, double) {
-  SUBCASE("Ideal, 2 e-/frame, 1 % hot pixels at 500 e-/frame") {
-    check_all(camera::with_dark_current(camera::Ideal<T>{}, 2.0, 0.01, 500.0), 0xDA1);
-  }
-  SUBCASE("Emccd, 0.2 e-/frame, 0.5 % hot pixels at 20 e-/frame") {
-    check_all(camera::with_dark_current(camera::Emccd<T>{}, 0.2, 0.005, 20.0), 0xDA2);
-  }
-  SUBCASE("CmosPhone (offset 40 ADU), 3 e-/frame, 1 % hot at 20 e-/frame") {
-    camera::CmosPhone<T> phone;
-    phone.offset_adu = 40;
-    check_all(camera::with_dark_current(phone, 3.0, 0.01, 20.0), 0xDA3, 128, 128, {0, 5, 20});
-  }
-}
 
 TEST_CASE_TEMPLATE("DarkCurrent: zero photons on an ideal camera read Poisson(dark)", T, float, double) {
   // 3 e-/frame: mean = variance = 3 and P(0) = e^-3 = 0.0498 (binomial SE over N samples).
@@ -139,5 +125,5 @@ TEST_CASE("DarkCurrent: to_photons subtracts the dark signal; parameter ranges")
   bad[1].hot_fraction = 1.5;
   bad[2].hot_dark_e = -2;
   bad[3].dark_e = std::nan("");
-  camera::testing::check_rejected(bad);
+  SMLM_CHECK_REPORT(smlm::testing::check_camera_rejected(bad));
 }

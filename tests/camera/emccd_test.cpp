@@ -10,12 +10,13 @@
 #include <utility>
 #include <vector>
 
-#include "conformance.hpp"
+#include <smlm/testing/camera_conformance.hpp>
+#include <smlm/testing/doctest.hpp>
 
 namespace camera = smlm::camera;
-using camera::testing::moments;
-using camera::testing::sample;
-using camera::testing::z_limit;
+using smlm::testing::moments;
+using smlm::testing::sample;
+using smlm::testing::z_limit;
 
 TEST_CASE_TEMPLATE("Emccd: excess noise factor is sqrt(2) with gain, 1 without", T, float, double) {
   // F² = (s² − σ_read² / k² − 1/12) · k² / (g² · λ) at 5000 photons (λ = 4500 electrons), where
@@ -129,7 +130,7 @@ TEST_CASE("Emccd: parameter ranges") {
   bad[6].baseline_adu = nan;
   bad[7].full_scale_adu = 0;
   bad[8].em_gain = nan;
-  camera::testing::check_rejected(bad);
+  SMLM_CHECK_REPORT(smlm::testing::check_camera_rejected(bad));
   E off;
   off.em_gain = 1;
   CHECK(off.valid());

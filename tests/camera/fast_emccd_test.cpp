@@ -12,10 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "conformance.hpp"
+#include <smlm/testing/camera_conformance.hpp>
+#include <smlm/testing/doctest.hpp>
 
 namespace camera = smlm::camera;
-using camera::testing::z_limit;
+using smlm::testing::z_limit;
 
 TEST_CASE_TEMPLATE("FastEmccd: record (xsimd) equals record_ref", T, float, double) {
   // 37 × 29 pixels (rows not a multiple of any SIMD width) inside a wider frame, expected photons
@@ -56,8 +57,8 @@ TEST_CASE("FastEmccd: the same distribution as Emccd at a low and a high level")
   // through the register (inversion + exponential + gamma), at 300 PTRS and gamma dominate.
   for (const double level : {0.5, 300.0}) {
     CAPTURE(level);
-    const auto a = camera::testing::sample(camera::Emccd<float>{}, level, 0xFA6);
-    const auto b = camera::testing::sample(camera::FastEmccd<float>{}, level, 0xFA7);
+    const auto a = smlm::testing::sample(camera::Emccd<float>{}, level, 0xFA6);
+    const auto b = smlm::testing::sample(camera::FastEmccd<float>{}, level, 0xFA7);
     std::vector<double> pooled = a;
     pooled.insert(pooled.end(), b.begin(), b.end());
     std::sort(pooled.begin(), pooled.end());

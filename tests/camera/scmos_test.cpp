@@ -8,14 +8,15 @@
 #include <utility>
 #include <vector>
 
-#include "conformance.hpp"
+#include <smlm/testing/camera_conformance.hpp>
+#include <smlm/testing/doctest.hpp>
 
 namespace camera = smlm::camera;
 using camera::Pixel;
 
 TEST_CASE_TEMPLATE("Scmos: each pixel has its own offset, gain and read noise", T, float, double) {
   // A 2 × 3 sensor whose pixels differ strongly; every pixel's own sample (2^14 frames) must
-  // match its declared mean and variance (z = 5, SE as in conformance.hpp). A model reading the
+  // match its declared mean and variance (z = 5, SE as in smlm/testing/camera_conformance.hpp). A model reading the
   // maps transposed or at a fixed pixel fails.
   const std::uint64_t seed = 0x5C3;
   MESSAGE("seed " << seed);
@@ -35,7 +36,7 @@ TEST_CASE_TEMPLATE("Scmos: each pixel has its own offset, gain and read noise", 
   }
   for (Eigen::Index y = 0; y < 2; ++y) {
     for (Eigen::Index x = 0; x < 3; ++x) {
-      const auto m = camera::testing::moments(values[static_cast<std::size_t>(y * 3 + x)]);
+      const auto m = smlm::testing::moments(values[static_cast<std::size_t>(y * 3 + x)]);
       const double mean = double(offset(y, x)) + 0.7 * 80 / double(k(y, x));
       const double variance = 0.7 * 80 / (double(k(y, x)) * double(k(y, x))) + double(var(y, x)) + 1.0 / 12;
       CAPTURE(y);
@@ -44,8 +45,8 @@ TEST_CASE_TEMPLATE("Scmos: each pixel has its own offset, gain and read noise", 
       CAPTURE(m.variance);
       CHECK(scmos.mean_adu(80, Pixel{y, x}) == doctest::Approx(mean).epsilon(1e-6));
       CHECK(scmos.variance_adu(80, Pixel{y, x}) == doctest::Approx(variance).epsilon(1e-6));
-      CHECK(std::abs(m.mean - mean) <= camera::testing::z_limit * m.se_mean());
-      CHECK(std::abs(m.variance - variance) <= camera::testing::z_limit * m.se_variance());
+      CHECK(std::abs(m.mean - mean) <= smlm::testing::z_limit * m.se_mean());
+      CHECK(std::abs(m.variance - variance) <= smlm::testing::z_limit * m.se_variance());
     }
   }
 }

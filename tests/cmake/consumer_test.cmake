@@ -22,6 +22,12 @@ if(MODE STREQUAL "find_package")
   if(NOT EXISTS ${prefix}/share/cmake/smlmkit/smlmkitConfigVersion.cmake)
     message(FATAL_ERROR "install did not produce smlmkitConfigVersion.cmake")
   endif()
+  # The checks users run on their own models are installed with the library.
+  foreach(header report doctest psf_conformance camera_conformance gradcheck)
+    if(NOT EXISTS ${prefix}/include/smlm/testing/${header}.hpp)
+      message(FATAL_ERROR "install did not produce smlm/testing/${header}.hpp")
+    endif()
+  endforeach()
   run_step(${CMAKE_COMMAND} -S ${consumer_src} -B ${WORK_DIR}/consumer-build ${common}
            -DCMAKE_PREFIX_PATH=${prefix} -DCONSUMER_MODE=find_package)
 else()

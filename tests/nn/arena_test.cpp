@@ -16,7 +16,8 @@
 #include <smlm/nn/pool.hpp>
 #include <smlm/nn/resample.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 // Every heap allocation of the test executable goes through these; they count while armed.
 namespace {
@@ -96,8 +97,8 @@ TEST_CASE("A training step in steady state performs no heap allocation (1 and 2 
     Parameter<float> w1({4, 1, 3, 3}), g1({1, 4, 1, 1}), b1({1, 4, 1, 1}), w2({1, 8, 3, 3});
     Tensor<float> rm({1, 4, 1, 1}), rv({1, 4, 1, 1}, 1.0f);
     fill(g1.value.view(), 1.0f);
-    auto x = smlm::nn::test::random_tensor<float>({2, 1, 16, 16}, 5, 1);
-    auto target = smlm::nn::test::random_tensor<float>({2, 1, 16, 16}, 5, 2);
+    auto x = smlm::testing::random_tensor<float>({2, 1, 16, 16}, 5, 1);
+    auto target = smlm::testing::random_tensor<float>({2, 1, 16, 16}, 5, 2);
     Adam<float> adam({.lr = 1e-3});
     Parameter<float>* params[] = {&w1, &g1, &b1, &w2};
     long per_step[5] = {};

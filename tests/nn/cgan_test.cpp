@@ -10,10 +10,11 @@
 #include <smlm/nn/cgan.hpp>
 #include <smlm/nn/patchgan.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::random_tensor;
+using smlm::testing::random_tensor;
 
 namespace {
 

@@ -7,12 +7,13 @@
 #include <smlm/nn/conv2d.hpp>
 #include <vector>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("conv2d geometry: same and valid padding, stride 1 and 2") {
   const auto g = conv2d_geometry({1, 3, 7, 8}, {4, 3, 3, 3}, 1, Padding::same);
@@ -255,9 +256,9 @@ TEST_CASE("conv2d: gradients match finite differences (random shapes, odd sizes,
     in.push_back(random_tensor(c.x, seed, 1));
     in.push_back(random_tensor({c.cout, c.x.c, c.k, c.k}, seed, 2, 0.5));
     if (with_bias) in.push_back(random_tensor({1, c.cout, 1, 1}, seed, 3));
-    gradcheck(in, [&](Tape<double>& t, const Vars& v) {
+    SMLM_CHECK_REPORT(gradcheck(in, [&](Tape<double>& t, const Vars& v) {
       return with_bias ? conv2d(t, v[0], v[1], v[2], {c.stride, c.pad}) : conv2d(t, v[0], v[1], {c.stride, c.pad});
-    }, seed++);
+    }, seed++));
   }
 }
 
@@ -290,7 +291,7 @@ TEST_CASE("conv_transpose2d: matches its reference and finite differences; adjoi
     for (std::ptrdiff_t i = 0; i < x.size(); ++i) rhs += x[i] * conv_z[i];
     CHECK(lhs == doctest::Approx(rhs).epsilon(1e-10));
     std::vector<Tensor<double>> in{x, w, b};
-    gradcheck(in, [&](Tape<double>& t, const Vars& v) { return conv_transpose2d(t, v[0], v[1], v[2], opt); }, seed++);
+    SMLM_CHECK_REPORT(gradcheck(in, [&](Tape<double>& t, const Vars& v) { return conv_transpose2d(t, v[0], v[1], v[2], opt); }, seed++));
   }
 }
 
@@ -318,9 +319,9 @@ TEST_CASE("gaussian_kernel and fixed_conv2d: normalisation, symmetry, gradient o
       CHECK(y.value(0, 1, 1 + u, 1 + v) == doctest::Approx(3 * k[u * 7 + v]));
     }
   std::vector<Tensor<double>> in{random_tensor({2, 2, 6, 5}, 9, 1)};
-  gradcheck(in, [&](Tape<double>& t, const Vars& v) {
+  SMLM_CHECK_REPORT(gradcheck(in, [&](Tape<double>& t, const Vars& v) {
     return fixed_conv2d(t, v[0], TensorView<const double>(k.data(), {1, 1, 7, 7}));
-  }, 9);
+  }, 9));
 }
 
 TEST_CASE("gemm: the scratch-buffer Eigen product matches gemm_ref for every transpose") {

@@ -7,12 +7,13 @@
 
 #include <smlm/nn/elementwise.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("activations: known values") {
   const double x[] = {-2, -0.5, 0.5, 3};
@@ -31,16 +32,16 @@ TEST_CASE("activations: known values") {
 
 TEST_CASE("add, scale, concat and activations: gradients match finite differences") {
   std::vector<Tensor<double>> two{random_tensor({2, 3, 4, 5}, 51, 1), random_tensor({2, 3, 4, 5}, 51, 2)};
-  gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], v[1]); }, 51);
+  SMLM_CHECK_REPORT(gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], v[1]); }, 51));
   // The same Var used twice gets the sum of both contributions.
-  gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], scale(t, v[0], 2.5)); }, 52);
+  SMLM_CHECK_REPORT(gradcheck(two, [](Tape<double>& t, const Vars& v) { return add(t, v[0], scale(t, v[0], 2.5)); }, 52));
   std::vector<Tensor<double>> cat{random_tensor({2, 3, 3, 5}, 53, 1), random_tensor({2, 1, 3, 5}, 53, 2)};
-  gradcheck(cat, [](Tape<double>& t, const Vars& v) { return concat(t, v[0], v[1]); }, 53);
+  SMLM_CHECK_REPORT(gradcheck(cat, [](Tape<double>& t, const Vars& v) { return concat(t, v[0], v[1]); }, 53));
   std::vector<Tensor<double>> one{random_tensor({1, 2, 5, 7}, 54, 1)};
-  gradcheck(one, [](Tape<double>& t, const Vars& v) { return relu(t, v[0]); }, 54);
-  gradcheck(one, [](Tape<double>& t, const Vars& v) { return leaky_relu(t, v[0], 0.1); }, 55);
-  gradcheck(one, [](Tape<double>& t, const Vars& v) { return smlm::nn::tanh(t, v[0]); }, 56);
-  gradcheck(one, [](Tape<double>& t, const Vars& v) { return sigmoid(t, v[0]); }, 57);
+  SMLM_CHECK_REPORT(gradcheck(one, [](Tape<double>& t, const Vars& v) { return relu(t, v[0]); }, 54));
+  SMLM_CHECK_REPORT(gradcheck(one, [](Tape<double>& t, const Vars& v) { return leaky_relu(t, v[0], 0.1); }, 55));
+  SMLM_CHECK_REPORT(gradcheck(one, [](Tape<double>& t, const Vars& v) { return smlm::nn::tanh(t, v[0]); }, 56));
+  SMLM_CHECK_REPORT(gradcheck(one, [](Tape<double>& t, const Vars& v) { return sigmoid(t, v[0]); }, 57));
 }
 
 TEST_CASE("concat: a's channels come first") {
@@ -76,7 +77,7 @@ TEST_CASE("dropout: keeps about 1 − p, scales kept values, same seed same mask
   CHECK(yi.data() == x.data());
   tape.set_mode(Mode::training);
   std::vector<Tensor<double>> one{random_tensor({2, 2, 4, 5}, 58, 1)};
-  gradcheck(one, [](Tape<double>& t, const Vars& v) { return dropout(t, v[0], 0.5, 9, 1); }, 58);
+  SMLM_CHECK_REPORT(gradcheck(one, [](Tape<double>& t, const Vars& v) { return dropout(t, v[0], 0.5, 9, 1); }, 58));
 }
 
 TEST_CASE_TEMPLATE("concat: the parallel range kernels equal the _ref twins bit for bit", T, float, double) {

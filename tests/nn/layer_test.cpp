@@ -5,10 +5,11 @@
 #include <smlm/nn/nn.hpp>
 #include <vector>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::random_tensor;
+using smlm::testing::random_tensor;
 
 namespace {
 struct NotALayer {
@@ -105,7 +106,7 @@ TEST_CASE("ConvBnAct: the folded inference path equals conv → batch norm → a
   std::uint32_t stream = 0;
   block.init(4, stream);
   auto gm = random_tensor({1, 5, 1, 1}, 4, 10), bt = random_tensor({1, 5, 1, 1}, 4, 11);
-  auto mean = random_tensor({1, 5, 1, 1}, 4, 12), var = smlm::nn::test::uniform_tensor({1, 5, 1, 1}, 4, 13, 0.5, 2.0);
+  auto mean = random_tensor({1, 5, 1, 1}, 4, 12), var = smlm::testing::uniform_tensor({1, 5, 1, 1}, 4, 13, 0.5, 2.0);
   for (int c = 0; c < 5; ++c) {
     block.bn.gamma.value[c] = gm[c], block.bn.beta.value[c] = bt[c];
     block.bn.running_mean[c] = mean[c], block.bn.running_var[c] = var[c];
@@ -119,4 +120,47 @@ TEST_CASE("ConvBnAct: the folded inference path equals conv → batch norm → a
   const auto fused = block.forward(tape, tape.input(x.view()));
   REQUIRE(fused.shape() == unfused.shape());
   for (std::ptrdiff_t i = 0; i < fused.value.size(); ++i) CHECK(fused.value[i] == doctest::Approx(unfused.value[i]).epsilon(1e-12));
+}
+
+namespace {
+// y = s · x with a backward that forgets x in ∂L/∂s: check_layer_gradients must catch it.
+struct WrongScaleGradient {
+  using scalar = double;
+  Parameter<double> s{{1, 1, 1, 1}};
+  Var<double> forward(Tape<double>& tape, const Var<double>& x) {
+    const Var<double> sv = tape.param(s);
+    Var<double> y = tape.make(x.shape(), tape.needs_grad(x) || tape.needs_grad(sv));
+    for (std::ptrdiff_t i = 0; i < x.value.size(); ++i) y.value[i] = sv.value[0] * x.value[i];
+    if (y.requires_grad())
+      tape.record([=] {
+        for (std::ptrdiff_t i = 0; i < x.value.size(); ++i) {
+          if (x.grad) x.grad[i] += sv.value[0] * y.grad[i];
+          if (sv.grad) sv.grad[0] += y.grad[i];  // should be x.value[i] * y.grad[i]
+        }
+      });
+    return y;
+  }
+  template <class F>
+  void for_each_parameter(F&& f) {
+    f(s);
+  }
+};
+}  // namespace
+
+TEST_CASE("check_layer_gradients: input and parameter gradients of a layer; a wrong one fails") {
+  using Net = Sequential<Conv2d<double>, Act<double>, Conv2d<double>>;
+  Net net(Conv2d<double>(2, 3, 3, {}, true), Act<double>{Activation::tanh}, Conv2d<double>(3, 2, 3, {}, true));
+  std::uint32_t stream = 0;
+  net.init(5, stream);
+  const auto report = smlm::testing::check_layer_gradients(net, random_tensor({2, 2, 6, 5}, 5, 9), 5);
+  SMLM_CHECK_REPORT(report);
+  CHECK(report.checks.size() == 5);  // the input, two weights, two biases
+
+  WrongScaleGradient wrong;
+  wrong.s.value[0] = 1.7;
+  const auto bad = smlm::testing::check_layer_gradients(wrong, random_tensor({1, 2, 3, 3}, 6, 1), 6);
+  REQUIRE(bad.checks.size() == 2);
+  CHECK(bad.checks[0].passed);  // the input's gradient is right
+  CHECK_FALSE(bad.checks[1].passed);
+  CHECK(bad.checks[1].name.starts_with("gradient <double> [layer] parameter 0"));
 }

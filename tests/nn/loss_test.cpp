@@ -4,13 +4,14 @@
 #include <cmath>
 #include <smlm/nn/loss.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::uniform_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::uniform_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("losses: known values") {
   Tensor<double> p({1, 1, 1, 4}), t({1, 1, 1, 4});
@@ -49,20 +50,20 @@ TEST_CASE("deep_storm_loss: blur of a point source, L1 weight, equals its defini
 
 TEST_CASE("losses: gradients match finite differences") {
   std::vector<Tensor<double>> in{random_tensor({2, 1, 6, 5}, 71, 1), random_tensor({2, 1, 6, 5}, 71, 2)};
-  smlm::nn::test::GradcheckOptions pred_only;
+  smlm::testing::GradcheckOptions pred_only;
   pred_only.wrt = {true, false};
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return mse(t, v[0], v[1]); }, 71, pred_only);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return l1(t, v[0], v[1]); }, 72, pred_only);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return mean_abs(t, v[0]); }, 73, pred_only);
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return mse(t, v[0], v[1]); }, 71, pred_only));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return l1(t, v[0], v[1]); }, 72, pred_only));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return mean_abs(t, v[0]); }, 73, pred_only));
   std::vector<Tensor<double>> logits{random_tensor({2, 1, 4, 4}, 74, 1, 3.0), uniform_tensor({2, 1, 4, 4}, 74, 2, 0, 1)};
-  gradcheck(logits, [](Tape<double>& t, const Vars& v) { return bce_with_logits(t, v[0], v[1]); }, 74, pred_only);
+  SMLM_CHECK_REPORT(gradcheck(logits, [](Tape<double>& t, const Vars& v) { return bce_with_logits(t, v[0], v[1]); }, 74, pred_only));
   std::vector<Tensor<double>> storm{random_tensor({2, 1, 11, 9}, 75, 1), uniform_tensor({2, 1, 11, 9}, 75, 2, 0, 1)};
-  gradcheck(storm, [](Tape<double>& t, const Vars& v) { return deep_storm_loss(t, v[0], v[1]); }, 75, pred_only);
+  SMLM_CHECK_REPORT(gradcheck(storm, [](Tape<double>& t, const Vars& v) { return deep_storm_loss(t, v[0], v[1]); }, 75, pred_only));
   // cellSTORM's loss with unequal weights: at its default 100 / 100 it is flat (zero gradient) for
   // an output between 0 and the blurred target, where finite differences see only rounding.
   CellStormLossOptions cs;
   cs.sparsity_weight = 7;
-  gradcheck(storm, [&](Tape<double>& t, const Vars& v) { return cell_storm_loss(t, v[0], v[1], cs); }, 76, pred_only);
+  SMLM_CHECK_REPORT(gradcheck(storm, [&](Tape<double>& t, const Vars& v) { return cell_storm_loss(t, v[0], v[1], cs); }, 76, pred_only));
 }
 
 TEST_CASE("cell_storm_loss: the target blurred to a peak-1 blob, L1 and sparsity weights, equals its definition") {

@@ -18,11 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
 using smlm::errc;
-using smlm::nn::test::random_tensor;
+using smlm::testing::random_tensor;
 
 namespace {
 

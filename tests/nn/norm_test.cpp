@@ -4,12 +4,13 @@
 #include <cmath>
 #include <smlm/nn/norm.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("batch_norm (training): zero mean, unit variance per channel; running statistics update") {
   auto x = random_tensor({4, 2, 3, 5}, 61, 1, 3.0, 2.0);
@@ -56,12 +57,12 @@ TEST_CASE("batch_norm and instance_norm: gradients match finite differences (tra
   auto bn = [&](Tape<double>& t, const Vars& v) {
     return batch_norm(t, v[0], v[1], v[2], BatchNormStats<double>{rm.data(), rv.data(), 0.1, 1e-5});
   };
-  gradcheck(in, bn, 62);
-  smlm::nn::test::GradcheckOptions inference;
+  SMLM_CHECK_REPORT(gradcheck(in, bn, 62));
+  smlm::testing::GradcheckOptions inference;
   inference.mode = Mode::inference;
-  gradcheck(in, bn, 63, inference);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return instance_norm(t, v[0], v[1], v[2]); }, 64);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return instance_norm(t, v[0], Var<double>{}, Var<double>{}); }, 65);
+  SMLM_CHECK_REPORT(gradcheck(in, bn, 63, inference));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return instance_norm(t, v[0], v[1], v[2]); }, 64));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return instance_norm(t, v[0], Var<double>{}, Var<double>{}); }, 65));
 }
 
 TEST_CASE("instance_norm: each plane normalised on its own") {

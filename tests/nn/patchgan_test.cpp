@@ -10,10 +10,11 @@
 #include <smlm/nn/patchgan.hpp>
 #include <smlm/nn/unet.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::random_tensor;
+using smlm::testing::random_tensor;
 
 static_assert(check_layer<PatchGan<float>>());
 static_assert(check_layer<CellStorm>());
@@ -80,7 +81,7 @@ TEST_CASE("PatchGan: gradients match finite differences (double, training-mode b
   PatchGan<double> d(2, 2);
   d.init(3);
   std::vector<Tensor<double>> in{random_tensor({2, 2, 16, 16}, 93, 1)};
-  smlm::nn::test::gradcheck(in, [&](Tape<double>& t, const smlm::nn::test::Vars& v) { return d.forward(t, v[0]); }, 93);
+  SMLM_CHECK_REPORT(smlm::testing::gradcheck(in, [&](Tape<double>& t, const smlm::testing::Vars& v) { return d.forward(t, v[0]); }, 93));
 }
 
 TEST_CASE("cell_storm preset: parameter count, ×r output in (−1, 1), and what one output pixel sees") {

@@ -3,12 +3,13 @@
 
 #include <smlm/nn/pool.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("max_pool2x2: window maxima, odd trailing row/column dropped, gradient to the argmax") {
   // 3x5 plane: rows 0-1, columns 0-3 pool; row 2 and column 4 are dropped.
@@ -28,9 +29,9 @@ TEST_CASE("max_pool2x2: window maxima, odd trailing row/column dropped, gradient
 
 TEST_CASE("max_pool2x2 and avg_pool: gradients match finite differences") {
   std::vector<Tensor<double>> in{random_tensor({2, 3, 7, 6}, 31, 1)};
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return max_pool2x2(t, v[0]); }, 31);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return avg_pool(t, v[0], 2); }, 32);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return avg_pool(t, v[0], 3); }, 33);
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return max_pool2x2(t, v[0]); }, 31));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return avg_pool(t, v[0], 2); }, 32));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return avg_pool(t, v[0], 3); }, 33));
 }
 
 TEST_CASE("avg_pool: means of k×k windows") {

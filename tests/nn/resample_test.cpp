@@ -8,12 +8,13 @@
 
 #include <smlm/nn/resample.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::gradcheck;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::Vars;
+using smlm::testing::gradcheck;
+using smlm::testing::random_tensor;
+using smlm::testing::Vars;
 
 TEST_CASE("upsample_nearest: each pixel becomes a k×k block") {
   Tensor<float> x({1, 1, 2, 2});
@@ -53,11 +54,11 @@ TEST_CASE("pixel_shuffle: channel c·r² + a·r + b goes to (i·r + a, j·r + b)
 
 TEST_CASE("resampling gradients match finite differences") {
   std::vector<Tensor<double>> in{random_tensor({2, 2, 3, 5}, 41, 1)};
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_nearest(t, v[0], 2); }, 41);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_bilinear(t, v[0], 2); }, 42);
-  gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_bilinear(t, v[0], 3); }, 43);
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_nearest(t, v[0], 2); }, 41));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_bilinear(t, v[0], 2); }, 42));
+  SMLM_CHECK_REPORT(gradcheck(in, [](Tape<double>& t, const Vars& v) { return upsample_bilinear(t, v[0], 3); }, 43));
   std::vector<Tensor<double>> in2{random_tensor({1, 9, 3, 2}, 44, 1)};
-  gradcheck(in2, [](Tape<double>& t, const Vars& v) { return pixel_shuffle(t, v[0], 3); }, 44);
+  SMLM_CHECK_REPORT(gradcheck(in2, [](Tape<double>& t, const Vars& v) { return pixel_shuffle(t, v[0], 3); }, 44));
 }
 
 namespace {

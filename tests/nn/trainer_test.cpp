@@ -13,7 +13,8 @@
 #include <smlm/nn/nn.hpp>
 #include <smlm/nn/trainer.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
 

@@ -6,10 +6,11 @@
 #include <smlm/nn/nn.hpp>
 #include <smlm/nn/unet.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/doctest.hpp>
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::random_tensor;
+using smlm::testing::random_tensor;
 
 static_assert(check_layer<DeepStorm>());
 static_assert(check_layer<SubPixel>());
@@ -143,7 +144,7 @@ TEST_CASE("whole networks: input gradients match finite differences (double)") {
     UNet<c, double> net;
     net.init(21);
     std::vector<Tensor<double>> in{random_tensor({2, 1, 8, 8}, 21, 1)};
-    smlm::nn::test::gradcheck(in, [&](Tape<double>& t, const smlm::nn::test::Vars& v) { return net.forward(t, v[0]); }, 21);
+    SMLM_CHECK_REPORT(smlm::testing::gradcheck(in, [&](Tape<double>& t, const smlm::testing::Vars& v) { return net.forward(t, v[0]); }, 21));
   }
   SUBCASE("batch norm in training, max pooling, resize-conv, sub-pixel head") {
     constexpr UNetConfig c{.depth = 1, .widths = {3, 4}, .skips = true, .encoder_convs = 2,
@@ -151,7 +152,7 @@ TEST_CASE("whole networks: input gradients match finite differences (double)") {
     UNet<c, double> net(2);
     net.init(22);
     std::vector<Tensor<double>> in{random_tensor({2, 1, 6, 6}, 22, 1)};
-    smlm::nn::test::gradcheck(in, [&](Tape<double>& t, const smlm::nn::test::Vars& v) { return net.forward(t, v[0]); }, 22);
+    SMLM_CHECK_REPORT(smlm::testing::gradcheck(in, [&](Tape<double>& t, const smlm::testing::Vars& v) { return net.forward(t, v[0]); }, 22));
   }
   SUBCASE("no normalization, pixel-shuffle up-sampling, input up-sampling") {
     constexpr UNetConfig c{.depth = 1, .widths = {2, 3}, .skips = false, .up = Upsample::pixel_shuffle,
@@ -159,7 +160,7 @@ TEST_CASE("whole networks: input gradients match finite differences (double)") {
     UNet<c, double> net(2);
     net.init(23);
     std::vector<Tensor<double>> in{random_tensor({1, 1, 3, 4}, 23, 1)};
-    smlm::nn::test::gradcheck(in, [&](Tape<double>& t, const smlm::nn::test::Vars& v) { return net.forward(t, v[0]); }, 23);
+    SMLM_CHECK_REPORT(smlm::testing::gradcheck(in, [&](Tape<double>& t, const smlm::testing::Vars& v) { return net.forward(t, v[0]); }, 23));
   }
 }
 

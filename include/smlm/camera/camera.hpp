@@ -2,7 +2,7 @@
 // into the counts it records (ADU), what mean and variance those counts have, and how counts are
 // converted back to photons for analysis.
 //
-// Contract of every model (tests/camera/conformance.hpp checks it for each model):
+// Contract of every model (smlm/testing/camera_conformance.hpp checks it; the library's cameras pass it):
 //
 // Units. Input images hold expected photons per pixel: the mean number of photons arriving at the
 //   pixel during the frame (what psf::Model::add_to plus background produces), before quantum

@@ -1,7 +1,7 @@
 // The psf::Model concept: how a point-spread function turns one emitter into expected photon
 // counts per pixel, and the derivatives a fitter and a Cramér–Rao bound need from it.
 //
-// Contract of every model (tests/psf/conformance.hpp checks it for each model):
+// Contract of every model (smlm/testing/psf_conformance.hpp checks it; the library's models pass it):
 //
 // Units. Spot::x_px, y_px are continuous frame coordinates in pixels; z_nm is the axial position in
 //   nanometres relative to the model's nominal focus (ignored when has_z is false); photons is the

@@ -285,7 +285,7 @@ inline void integrated_factors_simd(float c, float sigma, std::ptrdiff_t k0, std
     // Boundaries within 2/3 of the centre (where xsimd switches to its tail formula) keep
     // std::erfc: there erfc ≥ 0.35 and the masses are differences of such values, so xsimd's
     // few-ulp error would be a few ulp of the peak pixel (wide spots) against evaluate, which
-    // add_to must match to 8 ε of the peak (tests/psf/conformance.hpp).
+    // add_to must match to 8 ε of the peak (smlm/testing/psf_conformance.hpp).
   }
   {
     // They are contiguous (b_k increases with k): the candidates around c ± (2/3)·√2 σ, each
