@@ -46,6 +46,9 @@ UNet<C> random_net(int r, std::uint64_t seed) {
   return net;
 }
 
+/// Largest int8 output error relative to max |output| (measured: see the test's messages).
+constexpr double int8_tolerance = 0.05;
+
 template <UNetConfig C, int R, std::ptrdiff_t H, std::ptrdiff_t W>
 void check_matches_unet(std::uint64_t seed) {
   using Static = StaticUNet<C, R, H, W>;
@@ -78,6 +81,27 @@ void check_matches_unet(std::uint64_t seed) {
   INFO("seed " << seed << ": max |static - unet| = " << err << ", max |unet| = " << scale);
   CHECK(scale > 0);
   CHECK(err <= 1e-4 * (1 + scale));
+
+  // int8 weights with per-channel scales: the same network within the quantization error.
+  std::vector<std::int8_t> q;
+  std::vector<float> scales, biases;
+  quantize_weights_int8(net, q, scales, biases);
+  REQUIRE(q.size() == Static::int8_count);
+  REQUIRE(scales.size() == Static::channel_count);
+  REQUIRE(biases.size() == Static::channel_count);
+  std::vector<float> arena8(Static::arena_floats_int8 + guard, std::numeric_limits<float>::quiet_NaN());
+  std::fill(arena8.end() - guard, arena8.end(), 12345.0f);
+  std::vector<float> out8(Static::output_floats);
+  Static::forward_int8(q.data(), scales.data(), biases.data(), x.data(), arena8.data(), out8.data());
+  CHECK(std::all_of(arena8.end() - guard, arena8.end(), [](float v) { return v == 12345.0f; }));
+  double err8 = 0;
+  for (std::size_t i = 0; i < out8.size(); ++i) {
+    REQUIRE(std::isfinite(out8[i]));
+    err8 = std::max(err8, std::abs(double(out8[i]) - double(y.data()[i])));
+  }
+  MESSAGE("seed " << seed << ": int8 max |error| / max |unet| = " << err8 / scale);
+  CHECK(err8 > 0);
+  CHECK(err8 <= int8_tolerance * scale);
 }
 
 }  // namespace

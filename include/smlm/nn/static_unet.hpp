@@ -13,7 +13,10 @@
 // Weight layout: for each convolution in forward order (level 0's encoder convolutions, the
 // level below recursively, the up-sampling convolution, level 0's decoder convolutions, then the
 // head), its weights [out_c][in_c][k][k] followed by its bias [out_c] (zeros where the layer has
-// none). fold_weights() writes that array from a trained UNet<C>.
+// none). fold_weights() writes that array from a trained UNet<C>. forward_int8 runs on int8
+// weights with one scale per output channel and float biases (quantize_weights_int8; a quarter
+// of the flash): each output channel's weights are dequantized into a buffer on the arena just
+// before its convolution, so activations and arithmetic stay float.
 //
 // Memory plan: a stack. A level takes its merge buffer (the skip concatenation: the encoder
 // output and the up-sampled inner output side by side, so the concatenation costs no copy), then
@@ -26,8 +29,12 @@
 // Other configurations are a compile error naming the field.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <smlm/core/config.hpp>
 #include <smlm/nn/conv2d.hpp>
@@ -43,8 +50,12 @@ namespace detail {
 /// One walk over the network: with a null arena it only plans (offsets, peak, weight count).
 struct StaticWalk {
   float* arena = nullptr;
-  const float* weights = nullptr;
-  std::size_t top = 0, peak = 0, weight_pos = 0;
+  const float* weights = nullptr;       ///< folded float weights (float mode)
+  const std::int8_t* q = nullptr;       ///< int8 weights (int8 mode), with per-output-channel
+  const float* scales = nullptr;        ///< scales and
+  const float* biases = nullptr;        ///< biases
+  bool int8 = false;
+  std::size_t top = 0, peak = 0, weight_pos = 0, q_pos = 0, channel_pos = 0;
 
   constexpr bool running() const noexcept { return arena != nullptr; }
   /// A buffer of n floats on top of the stack; its offset.
@@ -70,7 +81,25 @@ struct StaticBuf {
 constexpr void static_conv(StaticWalk& s, StaticBuf x, std::ptrdiff_t cin, std::ptrdiff_t h, std::ptrdiff_t w,
                            StaticBuf y, std::ptrdiff_t cout, int k, Activation f, float slope) noexcept {
   const std::size_t wn = static_cast<std::size_t>(cout * cin * k * k);
-  if (s.running()) {
+  if (s.int8) {
+    // One output channel at a time, its weights dequantized into a buffer on the stack.
+    const std::ptrdiff_t depth = cin * k * k;
+    const std::size_t mark = s.top;
+    const StaticBuf wbuf{nullptr, s.push(depth)};
+    if (s.running()) {
+      const ConvGeometry g = conv2d_geometry(Shape{1, cin, h, w}, Shape{1, cin, k, k}, 1, Padding::same);
+      float* out = y.ptr(s);
+      float* wo = wbuf.ptr(s);
+      for (std::ptrdiff_t o = 0; o < cout; ++o) {
+        const std::int8_t* qo = s.q + s.q_pos + static_cast<std::size_t>(o * depth);
+        const float scale = s.scales[s.channel_pos + static_cast<std::size_t>(o)];
+        for (std::ptrdiff_t t = 0; t < depth; ++t) wo[t] = scale * float(qo[t]);
+        conv2d_forward_direct(g, 1, x.ptr(s), wo, s.biases + s.channel_pos + o, out + o * h * w);
+      }
+      activation_forward(f, cout * h * w, out, out, slope);
+    }
+    s.top = mark;
+  } else if (s.running()) {
     const ConvGeometry g = conv2d_geometry(Shape{1, cin, h, w}, Shape{cout, cin, k, k}, 1, Padding::same);
     const float* wt = s.weights + s.weight_pos;
     float* out = y.ptr(s);
@@ -78,6 +107,8 @@ constexpr void static_conv(StaticWalk& s, StaticBuf x, std::ptrdiff_t cin, std::
     activation_forward(f, cout * h * w, out, out, slope);
   }
   s.weight_pos += wn + static_cast<std::size_t>(cout);
+  s.q_pos += wn;
+  s.channel_pos += static_cast<std::size_t>(cout);
 }
 
 /// n ≥ 1 conv blocks from x (cin channels) to y (cout), the intermediate results on the stack.
@@ -153,6 +184,15 @@ constexpr void static_unet_walk(StaticWalk& s, float* x, float* y) noexcept {
   if (s.running()) activation_forward(C.output_act, out_floats, y, y, C.leaky_slope);
   }
 
+/// The plan alone (no arena): offsets, peak, weight counts, for float or int8 weights.
+template <UNetConfig C, int R, std::ptrdiff_t H, std::ptrdiff_t W>
+constexpr StaticWalk static_unet_plan(bool int8) noexcept {
+  StaticWalk s;
+  s.int8 = int8;
+  static_unet_walk<C, R, H, W>(s, nullptr, nullptr);
+  return s;
+}
+
 }  // namespace detail
 
 /// UNet<C>(R) in inference on one H × W input (camera pixels), planned at compile time (see the
@@ -179,18 +219,15 @@ class StaticUNet {
   static constexpr std::size_t output_floats = static_cast<std::size_t>(C.out_channels * out_h * out_w);
 
   /// Floats of the folded weight array (weights and biases of every convolution).
-  static constexpr std::size_t weight_count = [] {
-    detail::StaticWalk s;
-    detail::static_unet_walk<C, R, H, W>(s, nullptr, nullptr);
-    return s.weight_pos;
-  }();
+  static constexpr std::size_t weight_count = detail::static_unet_plan<C, R, H, W>(false).weight_pos;
   /// Floats of the activation arena forward() needs (the peak of the plan).
-  static constexpr std::size_t arena_floats = [] {
-    detail::StaticWalk s;
-    detail::static_unet_walk<C, R, H, W>(s, nullptr, nullptr);
-    return s.peak;
-  }();
+  static constexpr std::size_t arena_floats = detail::static_unet_plan<C, R, H, W>(false).peak;
   static constexpr std::size_t arena_bytes = arena_floats * sizeof(float);
+  /// int8 storage (quantize_weights_int8): int8_count weights, channel_count scales and biases.
+  static constexpr std::size_t int8_count = detail::static_unet_plan<C, R, H, W>(true).q_pos;
+  static constexpr std::size_t channel_count = detail::static_unet_plan<C, R, H, W>(true).channel_pos;
+  /// The arena of forward_int8 (arena_floats plus one dequantized output channel's weights).
+  static constexpr std::size_t arena_floats_int8 = detail::static_unet_plan<C, R, H, W>(true).peak;
 
   /// y[output_floats] = network(x[input_floats]); weights: weight_count folded values; arena:
   /// arena_floats floats, 64-byte aligned for aligned buffers. x and y may not overlap the arena.
@@ -198,17 +235,25 @@ class StaticUNet {
     detail::StaticWalk s{arena, weights};
     detail::static_unet_walk<C, R, H, W>(s, const_cast<float*>(x), y);
   }
-
+  /// forward() on int8 weights with per-output-channel scales (quantize_weights_int8); the
+  /// arena holds arena_floats_int8 floats.
+  static void forward_int8(const std::int8_t* q, const float* scales, const float* biases, const float* x,
+                           float* arena, float* y) noexcept {
+    detail::StaticWalk s;
+    s.arena = arena, s.q = q, s.scales = scales, s.biases = biases, s.int8 = true;
+    detail::static_unet_walk<C, R, H, W>(s, const_cast<float*>(x), y);
+  }
 };
 
 namespace detail {
 /// Appends the folded convolutions of `layer` (forward order) at out[pos...]; counts only when
-/// out is null.
+/// out is null. Each convolution's (out_c, in_c·k·k) goes to shapes when it is not null.
 template <class L>
-void fold_static(L& layer, float* out, std::size_t& pos) {
+void fold_static(L& layer, float* out, std::size_t& pos, std::vector<std::array<std::ptrdiff_t, 2>>* shapes) {
   if constexpr (requires { layer.fold(out, out); }) {
     const Shape ws = layer.conv.weight.shape();
     if (out) layer.fold(out + pos, out + pos + ws.size());
+    if (shapes) shapes->push_back({ws.n, ws.c * ws.h * ws.w});
     pos += static_cast<std::size_t>(ws.size() + ws.n);
   } else if constexpr (requires { layer.weight; layer.bias; layer.options; }) {
     const Shape ws = layer.weight.shape();
@@ -217,13 +262,14 @@ void fold_static(L& layer, float* out, std::size_t& pos) {
       for (std::ptrdiff_t o = 0; o < ws.n; ++o)
         out[pos + static_cast<std::size_t>(ws.size() + o)] = layer.bias.value.empty() ? 0.0f : float(layer.bias.value[o]);
     }
+    if (shapes) shapes->push_back({ws.n, ws.c * ws.h * ws.w});
     pos += static_cast<std::size_t>(ws.size() + ws.n);
   } else if constexpr (requires { layer.conv; layer.norm; }) {
-    fold_static(layer.conv, out, pos);
+    fold_static(layer.conv, out, pos, shapes);
   } else if constexpr (requires { layer.layers; }) {
-    std::apply([&](auto&... l) { (fold_static(l, out, pos), ...); }, layer.layers);
+    std::apply([&](auto&... l) { (fold_static(l, out, pos, shapes), ...); }, layer.layers);
   } else if constexpr (requires { layer.inner; }) {
-    fold_static(layer.inner, out, pos);
+    fold_static(layer.inner, out, pos, shapes);
   }
 }
 }  // namespace detail
@@ -233,8 +279,37 @@ void fold_static(L& layer, float* out, std::size_t& pos) {
 template <class Net>
 std::size_t fold_weights(Net& net, float* out) {
   std::size_t pos = 0;
-  net.visit_layers([&](auto& body) { detail::fold_static(body, out, pos); });
+  net.visit_layers([&](auto& body) { detail::fold_static(body, out, pos, nullptr); });
   return pos;
+}
+
+/// The weights of StaticUNet::forward_int8 from a trained network: its folded convolutions
+/// quantized per output channel o — scale_o = max|w_o| / 127, q = round(w / scale_o) in
+/// [−127, 127], symmetric without zero point (Jacob et al., CVPR 2018, per-channel as in
+/// Krishnamoorthi 2018) — with float biases. q holds StaticUNet::int8_count values, scales and
+/// biases channel_count each.
+template <class Net>
+void quantize_weights_int8(Net& net, std::vector<std::int8_t>& q, std::vector<float>& scales, std::vector<float>& biases) {
+  std::vector<float> folded(fold_weights(net, nullptr));
+  std::vector<std::array<std::ptrdiff_t, 2>> shapes;
+  std::size_t pos = 0;
+  net.visit_layers([&](auto& body) { detail::fold_static(body, folded.data(), pos, &shapes); });
+  q.clear(), scales.clear(), biases.clear();
+  pos = 0;
+  for (const auto& [out_c, depth] : shapes) {
+    const float* wt = folded.data() + pos;
+    for (std::ptrdiff_t o = 0; o < out_c; ++o) {
+      float m = 0;
+      for (std::ptrdiff_t t = 0; t < depth; ++t) m = std::max(m, std::abs(wt[o * depth + t]));
+      const float scale = m / 127.0f;
+      scales.push_back(scale);
+      for (std::ptrdiff_t t = 0; t < depth; ++t)
+        q.push_back(scale > 0 ? static_cast<std::int8_t>(std::clamp(std::lround(wt[o * depth + t] / scale), -127L, 127L))
+                              : std::int8_t(0));
+    }
+    for (std::ptrdiff_t o = 0; o < out_c; ++o) biases.push_back(wt[out_c * depth + o]);
+    pos += static_cast<std::size_t>(out_c * depth + out_c);
+  }
 }
 
 }  // namespace smlm::nn
