@@ -1,5 +1,6 @@
 // The firmware: a simulated 32 × 32 phone-camera patch (patch.hpp) → input normalization → the
-// exported network (weights.hpp, nn::StaticUNet: static arena, no heap) → peak finding with the
+// exported network (weights.hpp from smlm export, float or --int8; nn::StaticUNet: static arena,
+// no heap) → peak finding with the
 // model's decoding parameters → one line per localization on the semihosting console:
 //   loc <x_nm> <y_nm>          (ThunderSTORM convention: x_nm / pixel_nm is the pixel coordinate)
 // then `mcu: localizations=<n> arena_bytes=<b> instructions=<i>`, where <i> counts the
@@ -23,7 +24,7 @@ namespace {
 using Net = smlm_model::Net;
 static_assert(smlm_patch::rows == Net::in_h && smlm_patch::cols == Net::in_w, "the patch must have the network's input size");
 
-alignas(64) float arena[Net::arena_floats];
+alignas(64) float arena[smlm_model::arena_floats];
 alignas(64) float input[Net::input_floats];
 alignas(64) float scratch[Net::input_floats];
 alignas(64) float map[Net::output_floats];
@@ -65,7 +66,7 @@ int main() {
   const std::uint64_t t0 = mcu::ticks();
   constexpr std::ptrdiff_t n = smlm_patch::rows * smlm_patch::cols;
   smlm::nn::normalize_frame(smlm_patch::frame, n, smlm_model::normalization, input, scratch);
-  Net::forward(smlm_model::weights, input, arena, map);
+  smlm_model::forward(input, arena, map);
   const auto view = smlm::make_view(static_cast<const float*>(map), Net::out_h, Net::out_w);
   const smlm::loc::PeakFinderResult found = smlm::loc::find_peaks(view, smlm_model::peak_options, std::span(peaks));
   const std::uint64_t t1 = mcu::ticks();
@@ -86,7 +87,7 @@ int main() {
   append(p, "mcu: localizations=");
   append_uint(p, found.count);
   append(p, " arena_bytes=");
-  append_uint(p, Net::arena_bytes);
+  append_uint(p, smlm_model::arena_floats * sizeof(float));
   append(p, " instructions=");
   append_uint(p, static_cast<unsigned long long>(std::llround(double(t1 - t0) * per_tick)));
   append(p, found.truncated ? " truncated\n" : "\n");
