@@ -6,8 +6,10 @@ FUZZ_SECONDS ?= 60
 DEBS := cmake ninja-build g++ ccache pkg-config libeigen3-dev libxsimd-dev doctest-dev \
         libbenchmark-dev libtiff-dev libpng-dev libcli11-dev libhdf5-dev
 FUZZ_DEBS := clang-14 libclang-rt-14-dev
+# The Cortex-M7 cross toolchain and QEMU: `make mcu` only (make test and CI do not need them).
+MCU_DEBS := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 
-.PHONY: all deps demo test asan noexcept bench fuzz models clean
+.PHONY: all deps demo test asan noexcept mcu bench fuzz models clean
 
 all: test
 
@@ -38,6 +40,14 @@ noexcept: deps
 	cmake --preset noexcept
 	cmake --build --preset noexcept -j $(JOBS)
 	ctest --preset noexcept
+
+# The Cortex-M7 firmware example (docs/embedded.md): exports the phone model, builds the firmware,
+# runs it under QEMU (mps2-an500) and compares its localizations with the host's. Ends with
+# `mcu: localizations=<n> host=<n> max_dev_nm=<x> flash=<bytes> ram=<bytes>`.
+mcu: deps build/release/build.ninja
+	@scripts/install-deps.sh $(MCU_DEBS)
+	cmake --build --preset release -j $(JOBS) --target smlm smlm_mcu_host
+	examples/mcu/run.sh build/release/examples/cli/smlm build/release/examples/mcu/smlm_mcu_host build/mcu
 
 # Retrains the shipped models in models/ with their recorded recipes (30 minutes each).
 models: deps build/release/build.ninja

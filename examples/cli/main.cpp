@@ -15,6 +15,7 @@
 #include "demo_command.hpp"
 #include "drift_command.hpp"
 #include "evaluate_command.hpp"
+#include "export_command.hpp"
 #include "filter_command.hpp"
 #include "frc_command.hpp"
 #include "info_command.hpp"
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_merge(app, exit_code);
   smlm::cli::register_filter(app, exit_code);
   smlm::cli::register_convert(app, exit_code);
+  smlm::cli::register_export(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -171,7 +171,7 @@ TEST_CASE("conv2d_forward: the band cut gives identical outputs on 1, 2 and 3 th
   }
 }
 
-TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward and backward)", T, float, double) {
+TEST_CASE_TEMPLATE("conv2d: im2col + GEMM and the scratch-free direct kernel match the reference (forward and backward)", T, float, double) {
   const std::uint64_t seed = 20261201;
   MESSAGE("seed " << seed);
   const double tol = sizeof(T) == 4 ? 2e-5 : 1e-12;
@@ -184,6 +184,11 @@ TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward 
   // 20 output channels: 8-channel panels of which the last is partly padding, and a 16-channel
   // transpose group that is half padding, in the micro-kernel's weight gradient.
   cases.push_back({{2, 3, 6, 21}, 20, 3, 1, Padding::same});
+  // For the scratch-free direct kernel: padding 2 on every side, an even kernel with stride 3,
+  // a kernel wider than the input.
+  cases.push_back({{1, 5, 7, 33}, 4, 5, 1, Padding::same});
+  cases.push_back({{2, 3, 9, 11}, 2, 4, 3, Padding::same});
+  cases.push_back({{1, 2, 3, 4}, 3, 5, 1, Padding::same});
   for (const ConvCase& c : cases) {
     CAPTURE(c.k);
     CAPTURE(c.stride);
@@ -205,6 +210,14 @@ TEST_CASE_TEMPLATE("conv2d: im2col + GEMM matches the direct reference (forward 
     double scale = 0;
     for (auto v : y_ref) scale = std::max(scale, std::abs(double(v)));
     for (std::ptrdiff_t i = 0; i < ys.size(); ++i) REQUIRE(std::abs(double(y_fast[i] - y_ref[i])) <= tol * scale);
+    // conv2d_forward_direct (StaticUNet's kernel), with and without bias.
+    for (const T* bias : {static_cast<const T*>(b.data()), static_cast<const T*>(nullptr)}) {
+      Tensor<T> y_direct(ys, T(12345)), y_ref_bias(ys);
+      conv2d_forward_ref(g, c.x.n, x.data(), w.data(), bias, y_ref_bias.data());
+      conv2d_forward_direct(g, c.x.n, x.data(), w.data(), bias, y_direct.data());
+      for (std::ptrdiff_t i = 0; i < ys.size(); ++i)
+        REQUIRE(std::abs(double(y_direct[i] - y_ref_bias[i])) <= tol * scale);
+    }
 
     // Backward through the tape (fast path, 2 threads) against conv2d_backward_ref.
     Tensor<T> dx_ref(c.x), dw_ref(ws), db_ref({1, c.cout, 1, 1});

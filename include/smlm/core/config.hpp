@@ -3,6 +3,9 @@
 // SMLM_NO_EXCEPTIONS   the throwing convenience layer (value_or_throw, io wrappers) compiles out.
 //                      Defined automatically when the compiler has exceptions disabled.
 // SMLM_NO_SIMD         no xsimd batch type is ever named (microcontroller builds).
+// SMLM_NO_THREADS      no <thread>/<mutex> (bare-metal builds): nn::WorkerPool runs every loop on
+//                      the caller. Defined automatically for a libstdc++ without thread support
+//                      (arm-none-eabi's newlib build).
 // SMLM_ASSERT(c, msg)  programming-error check; define it before including any smlm header to
 //                      override. SMLM_ASSERT_THROWS makes it throw smlm::assertion_error (tests).
 //                      NDEBUG without SMLM_ASSERT_THROWS compiles it out.
@@ -10,6 +13,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+
+#if !defined(SMLM_NO_THREADS) && defined(__GLIBCXX__) && !defined(_GLIBCXX_HAS_GTHREADS)
+#define SMLM_NO_THREADS
+#endif
 
 #define SMLM_VERSION_MAJOR 0
 #define SMLM_VERSION_MINOR 1

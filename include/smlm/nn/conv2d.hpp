@@ -228,6 +228,46 @@ void col2im_add(const ConvGeometry& g, const T* col, std::ptrdiff_t row0, std::p
 
 }  // namespace detail
 
+/// y = conv2d(x, w) + bias (bias may be null) without scratch, threads or SIMD types: each tap
+/// adds w · (the input rows it reads) into the output rows it reaches, an axpy over the tap's
+/// valid columns (contiguous for stride 1) with no bounds test inside it. The convolution of
+/// StaticUNet (static_unet.hpp), the microcontroller path; conv2d_forward_ref up to the order of
+/// summation (taps outermost instead of innermost).
+template <class T>
+void conv2d_forward_direct(const ConvGeometry& g, std::ptrdiff_t batch, const T* x, const T* w, const T* bias,
+                           T* y) noexcept {
+  const std::ptrdiff_t s = g.stride, plane = g.out_plane();
+  for (std::ptrdiff_t n = 0; n < batch; ++n)
+    for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
+      T* yo = y + (n * g.out_c + o) * plane;
+      std::fill(yo, yo + plane, bias ? bias[o] : T(0));
+      for (std::ptrdiff_t c = 0; c < g.in_c; ++c) {
+        const T* xc = x + (n * g.in_c + c) * g.in_plane();
+        const T* wc = w + (o * g.in_c + c) * g.k * g.k;
+        for (std::ptrdiff_t u = 0; u < g.k; ++u) {
+          // Output rows i whose input row i·s − pad_top + u lies inside [0, in_h).
+          const std::ptrdiff_t top = g.pad_top - u;
+          const std::ptrdiff_t i0 = std::min(top <= 0 ? 0 : (top + s - 1) / s, g.out_h);
+          const std::ptrdiff_t i1 = std::clamp<std::ptrdiff_t>((g.in_h + top + s - 1) / s, i0, g.out_h);
+          for (std::ptrdiff_t v = 0; v < g.k; ++v) {
+            const T wv = wc[u * g.k + v];
+            const detail::ColumnRange cols = detail::valid_columns(g, v);
+            const std::ptrdiff_t m = cols.last - cols.first;
+            for (std::ptrdiff_t i = i0; i < i1; ++i) {
+              T* yr = yo + i * g.out_w + cols.first;
+              const T* xr = xc + (i * s - top) * g.in_w + cols.first * s + cols.offset;
+              if (s == 1) {
+                for (std::ptrdiff_t j = 0; j < m; ++j) yr[j] += wv * xr[j];
+              } else {
+                for (std::ptrdiff_t j = 0; j < m; ++j) yr[j] += wv * xr[j * s];
+              }
+            }
+          }
+        }
+      }
+    }
+}
+
 /// Scratch elements one worker needs for any of the per-sample kernels below.
 template <class T>
 std::size_t conv_worker_scratch(const ConvGeometry& g) noexcept {

@@ -320,15 +320,9 @@ struct ConvBnAct {
     if (tape.training() || tape.recording()) return act.forward(tape, bn.forward(tape, conv.forward(tape, x)));
     const Shape ws = conv.weight.shape();
     const ConvGeometry g = conv2d_geometry(x.shape(), ws, conv.options.stride, conv.options.padding);
-    const std::ptrdiff_t depth = g.depth();
     T* w = tape.scratch(static_cast<std::size_t>(ws.size()));
     T* b = tape.scratch(static_cast<std::size_t>(g.out_c));
-    for (std::ptrdiff_t o = 0; o < g.out_c; ++o) {
-      const double a = double(bn.gamma.value[o]) / std::sqrt(double(bn.running_var[o]) + bn.eps);
-      for (std::ptrdiff_t i = 0; i < depth; ++i) w[o * depth + i] = T(a * double(conv.weight.value[o * depth + i]));
-      const double bias = conv.bias.value.empty() ? 0.0 : double(conv.bias.value[o]);
-      b[o] = T(double(bn.beta.value[o]) + (bias - double(bn.running_mean[o])) * a);
-    }
+    fold(w, b);
     Var<T> y = tape.make({x.shape().n, g.out_c, g.out_h, g.out_w}, false);
     T* scratch = tape.scratch(conv_forward_scratch<T>(g, x.shape().n, tape.threads()));
     conv2d_forward(g, x.shape().n, x.data(), w, b, y.value.data(), scratch, tape.pool());
@@ -339,6 +333,18 @@ struct ConvBnAct {
       activation_forward(f, hi - lo, yd + lo, yd + lo, slope);
     });
     return y;
+  }
+  /// The folded convolution of inference (see above): w[out_c · in_c · k · k], b[out_c].
+  template <class U>
+  void fold(U* w, U* b) const noexcept {
+    const Shape ws = conv.weight.shape();
+    const std::ptrdiff_t depth = ws.c * ws.h * ws.w;
+    for (std::ptrdiff_t o = 0; o < ws.n; ++o) {
+      const double a = double(bn.gamma.value[o]) / std::sqrt(double(bn.running_var[o]) + bn.eps);
+      for (std::ptrdiff_t i = 0; i < depth; ++i) w[o * depth + i] = U(a * double(conv.weight.value[o * depth + i]));
+      const double bias = conv.bias.value.empty() ? 0.0 : double(conv.bias.value[o]);
+      b[o] = U(double(bn.beta.value[o]) + (bias - double(bn.running_mean[o])) * a);
+    }
   }
   template <class F>
   void for_each_parameter(F&& f) {

@@ -340,6 +340,10 @@ class UNet {
   void for_each_parameter(F&& f) { body_.for_each_parameter(f); }
   template <class F>
   void for_each_buffer(F&& f) { body_.for_each_buffer(f); }
+  /// f(body): the layer tree, Sequential<input, level 0, head, output activation> (for walkers
+  /// such as static_unet.hpp's fold_weights).
+  template <class F>
+  void visit_layers(F&& f) { f(body_); }
   /// He-normal convolutions from (seed, stream, stream + 1, …); dropout masks from seed.
   void init(std::uint64_t seed, std::uint32_t& stream) {
     body_.init(seed, stream);

@@ -7,12 +7,41 @@
 // reductions are split into a fixed number of parts summed in a fixed order), which is why the
 // same seed gives the same weights on 1 and 2 threads. f must not throw. A pool of 1 thread runs
 // everything on the caller. run() is not reentrant and is meant for one caller thread.
+//
+// With SMLM_NO_THREADS (core/config.hpp: bare-metal targets) WorkerPool is the serial pool below,
+// with the same interface and no hosted-only header: the kernels that take a WorkerPool* build
+// unchanged, and every loop runs on the caller, as with a pool of 1 thread.
 #pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <smlm/core/config.hpp>
+
+#if defined(SMLM_NO_THREADS)
+
+namespace smlm::nn {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(int = 1) noexcept {}
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  int threads() const noexcept { return 1; }
+
+  template <class F>
+  void run(std::ptrdiff_t n, F&& f) noexcept {
+    for (std::ptrdiff_t i = 0; i < n; ++i) f(i, 0);
+  }
+};
+
+}  // namespace smlm::nn
+
+#else
 
 #include <atomic>
 #include <condition_variable>
-#include <cstddef>
-#include <cstdint>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -104,3 +133,5 @@ class WorkerPool {
 };
 
 }  // namespace smlm::nn
+
+#endif  // SMLM_NO_THREADS
