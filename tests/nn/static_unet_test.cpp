@@ -13,11 +13,11 @@
 
 #include <smlm/nn/static_unet.hpp>
 
-#include "gradcheck.hpp"
+#include <smlm/testing/gradcheck.hpp>
 
 using namespace smlm::nn;
-using smlm::nn::test::random_tensor;
-using smlm::nn::test::uniform_tensor;
+using smlm::testing::random_tensor;
+using smlm::testing::uniform_tensor;
 
 namespace {
 
