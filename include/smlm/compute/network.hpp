@@ -16,6 +16,9 @@
 // deep::Reconstructor<compute::Network<Net>> tiles and batches whole frames on the device
 // unchanged; an OpenCL error there leaves a zero output and is kept in status() (the first one),
 // which the caller checks after the run.
+//
+// A Network is move-only and serves one thread at a time (it reuses its device buffers from call
+// to call); create one per thread for concurrent inference.
 #pragma once
 
 #include <algorithm>
@@ -40,6 +43,12 @@ namespace detail {
 /// A Graph's weights and kernels on one device, and its buffers planned for one input size.
 class Engine {
  public:
+  Engine() = default;
+  Engine(Engine&&) = default;
+  Engine& operator=(Engine&&) = default;
+  Engine(const Engine&) = delete;  // copies would share device buffers
+  Engine& operator=(const Engine&) = delete;
+
   /// Compiles the kernels and uploads the graph's weights (packed for the conv kernel).
   static Expected<Engine> create(Graph graph, const Device& device) {
     if (!graph.status.ok()) return graph.status;
@@ -202,7 +211,7 @@ class Engine {
                    ci(g.pad_top), ci(g.pad_left), act, slope);
         if (id == conv_kn) k.set_arg(15, ci(op.k));
         const std::ptrdiff_t groups = (y.c + conv_block - 1) / conv_block;
-        run(id, 3, {sz(y.w), sz(y.h), sz(n * groups)});
+        run(id, 3, {sz((y.w + conv_strip - 1) / conv_strip), sz(y.h), sz(n * groups)});
         break;
       }
       case OpKind::affine:

@@ -6,6 +6,7 @@
 namespace smlm::compute::detail {
 
 inline constexpr int conv_block = 8;  ///< output channels per convolution work item
+inline constexpr int conv_strip = 4;  ///< output pixels (of a row) per convolution work item
 
 inline constexpr const char* kernel_source = R"CLC(
 // nn::activation_forward; f as nn::Activation: identity, relu, leaky_relu, tanh, sigmoid.
@@ -17,16 +18,36 @@ inline float activate(float v, int f, float slope) {
   return v;
 }
 
+// Output channels g·8 … g·8 + 7 (those below cout) of pixel (ox, oy) of sample n: acc + activation.
+#define SMLM_CONV_STORE(acc, ox)                                                                 \
+  {                                                                                              \
+    const size_t plane = (size_t)oh * (size_t)ow, at = (size_t)oy * (size_t)ow + (size_t)(ox);   \
+    __global float* yp = y + ((size_t)n * cout + (size_t)g * 8) * plane + at;                    \
+    const int left = cout - g * 8;                                                               \
+    yp[0] = activate(acc.s0, act, slope);                                                        \
+    if (left > 1) yp[plane] = activate(acc.s1, act, slope);                                      \
+    if (left > 2) yp[2 * plane] = activate(acc.s2, act, slope);                                  \
+    if (left > 3) yp[3 * plane] = activate(acc.s3, act, slope);                                  \
+    if (left > 4) yp[4 * plane] = activate(acc.s4, act, slope);                                  \
+    if (left > 5) yp[5 * plane] = activate(acc.s5, act, slope);                                  \
+    if (left > 6) yp[6 * plane] = activate(acc.s6, act, slope);                                  \
+    if (left > 7) yp[7 * plane] = activate(acc.s7, act, slope);                                  \
+  }
+
 // nn::conv2d_forward (cross-correlation, zero padding) + bias, then the activation. One work item
-// computes 8 output channels of one output pixel: global size (out_w, out_h, N * ceil(C_out / 8)).
-// Weights are packed [ceil(C_out / 8)][C_in][k][k][8], the bias [ceil(C_out / 8)][8], padded
-// with zeros. KK is the kernel side (a constant for the sizes the presets use).
+// computes 8 output channels of 4 consecutive pixels of a row, so each weight vector loaded
+// serves 4 pixels: global size (⌈out_w / 4⌉, out_h, N · ⌈C_out / 8⌉). Weights are packed
+// [⌈C_out / 8⌉][C_in][k][k][8], the bias [⌈C_out / 8⌉][8], padded with zeros. Taps are summed in
+// (c, ky, kx) order; a tap in the zero padding adds 0. KK is the kernel side (a constant for the
+// sizes the presets use, so the compiler unrolls the taps).
+#define SMLM_TAP(row, i) ((i) >= 0 && (i) < iw ? (row)[i] : 0.0f)
 #define SMLM_CONV_BODY(KK)                                                                       \
-  const int ox = get_global_id(0), oy = get_global_id(1), z = get_global_id(2);                  \
+  const int ox = get_global_id(0) * 4, oy = get_global_id(1), z = get_global_id(2);              \
   if (ox >= ow || oy >= oh) return;                                                              \
   const int groups = (cout + 7) / 8;                                                             \
   const int n = z / groups, g = z - n * groups;                                                  \
-  float8 acc = vload8(g, bias);                                                                  \
+  const float8 b = vload8(g, bias);                                                              \
+  float8 a0 = b, a1 = b, a2 = b, a3 = b;                                                         \
   const int iy0 = oy * stride - pad_top, ix0 = ox * stride - pad_left;                           \
   for (int c = 0; c < cin; ++c) {                                                                \
     __global const float* xp = x + ((size_t)n * cin + c) * (size_t)ih * (size_t)iw;              \
@@ -34,24 +55,21 @@ inline float activate(float v, int f, float slope) {
     for (int ky = 0; ky < (KK); ++ky) {                                                          \
       const int iy = iy0 + ky;                                                                   \
       if (iy < 0 || iy >= ih) continue;                                                          \
+      __global const float* row = xp + (size_t)iy * (size_t)iw;                                 \
       for (int kx = 0; kx < (KK); ++kx) {                                                        \
-        const int ix = ix0 + kx;                                                                 \
-        if (ix < 0 || ix >= iw) continue;                                                        \
-        acc += xp[iy * iw + ix] * vload8(ky * (KK) + kx, wp);                                    \
+        const float8 wv = vload8(ky * (KK) + kx, wp);                                            \
+        const int i = ix0 + kx;                                                                  \
+        a0 += SMLM_TAP(row, i) * wv;                                                             \
+        a1 += SMLM_TAP(row, i + stride) * wv;                                                    \
+        a2 += SMLM_TAP(row, i + 2 * stride) * wv;                                                \
+        a3 += SMLM_TAP(row, i + 3 * stride) * wv;                                                \
       }                                                                                          \
     }                                                                                            \
   }                                                                                              \
-  const size_t plane = (size_t)oh * (size_t)ow, at = (size_t)oy * (size_t)ow + (size_t)ox;       \
-  __global float* yp = y + ((size_t)n * cout + (size_t)g * 8) * plane + at;                      \
-  const int left = cout - g * 8;                                                                 \
-  yp[0] = activate(acc.s0, act, slope);                                                          \
-  if (left > 1) yp[plane] = activate(acc.s1, act, slope);                                        \
-  if (left > 2) yp[2 * plane] = activate(acc.s2, act, slope);                                    \
-  if (left > 3) yp[3 * plane] = activate(acc.s3, act, slope);                                    \
-  if (left > 4) yp[4 * plane] = activate(acc.s4, act, slope);                                    \
-  if (left > 5) yp[5 * plane] = activate(acc.s5, act, slope);                                    \
-  if (left > 6) yp[6 * plane] = activate(acc.s6, act, slope);                                    \
-  if (left > 7) yp[7 * plane] = activate(acc.s7, act, slope);
+  SMLM_CONV_STORE(a0, ox)                                                                        \
+  if (ox + 1 < ow) SMLM_CONV_STORE(a1, ox + 1)                                                   \
+  if (ox + 2 < ow) SMLM_CONV_STORE(a2, ox + 2)                                                   \
+  if (ox + 3 < ow) SMLM_CONV_STORE(a3, ox + 3)
 
 #define SMLM_CONV_ARGS                                                                             \
   __global const float* x, __global const float* w, __global const float* bias, __global float* y, \
