@@ -4,7 +4,8 @@ JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
 DEBS := cmake ninja-build g++ ccache pkg-config libeigen3-dev libxsimd-dev doctest-dev \
-        libbenchmark-dev libtiff-dev libpng-dev libcli11-dev libhdf5-dev
+        libbenchmark-dev libtiff-dev libpng-dev libcli11-dev libhdf5-dev \
+        ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd libboost-dev
 FUZZ_DEBS := clang-14 libclang-rt-14-dev
 # The Cortex-M7 cross toolchain and QEMU: `make mcu` only (make test and CI do not need them).
 MCU_DEBS := gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm

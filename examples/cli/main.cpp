@@ -13,6 +13,7 @@
 #include "codec_command.hpp"
 #include "convert_command.hpp"
 #include "demo_command.hpp"
+#include "devices_command.hpp"
 #include "drift_command.hpp"
 #include "evaluate_command.hpp"
 #include "export_command.hpp"
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   smlm::cli::register_filter(app, exit_code);
   smlm::cli::register_convert(app, exit_code);
   smlm::cli::register_export(app, exit_code);
+  smlm::cli::register_devices(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

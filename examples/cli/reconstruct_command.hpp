@@ -8,6 +8,8 @@
 //   DIR/image.png          the same, colour-mapped (0 .. its 99.9th percentile)
 //   --maps FILE            (optional) every frame's output map, a float32 TIFF stack
 // Without MODEL it uses the shipped default for --camera (default emccd; models_command.hpp).
+// --device opencl[:N] runs the network on OpenCL device N (`smlm devices`; compute/network.hpp)
+// in builds with smlmkit::compute; the outputs are the CPU's within float rounding.
 // Each file is written under a temporary name and renamed when complete. Prints one line:
 //   frames=<n> localizations=<n> seconds=<s> frames_per_s=<f> threshold=<t> split=<n>
 // (split: peaks that counting by mass made two, deep/decode.hpp; --split-factor 0 turns it off)
@@ -35,7 +37,12 @@
 #include <smlm/psf/integrated_gaussian.hpp>
 #include <smlm/render/colormap.hpp>
 
+#if defined(SMLM_CLI_WITH_COMPUTE)
+#include <smlm/compute/network.hpp>
+#endif
+
 #include "cli_common.hpp"
+#include "devices_command.hpp"
 #include "models_command.hpp"
 #include "progress.hpp"
 
@@ -80,8 +87,10 @@ void write_atomically(const std::string& path, F&& write) {
 
 namespace detail {
 
+/// Runs `net` (a CPU network, or a compute::Network on an OpenCL device, whose errors it keeps in
+/// status()) over the stack and writes the outputs.
 template <class Net>
-void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelInfo& info, io::TiffReader& reader) {
+void reconstruct_on(const ReconstructOptions& o, Net& net, const deep::ModelInfo& info, io::TiffReader& reader) {
   nn::WorkerPool pool(o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   deep::ReconstructOptions ro;
   ro.tile_px = o.tile;
@@ -133,6 +142,7 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
       maps.push_back(make_view(out[static_cast<std::size_t>(j)]));
     }
     rec.run(views, maps);
+    if constexpr (requires { net.status(); }) check(net.status());
     for (std::ptrdiff_t j = 0; j < n; ++j) {
       const auto& m = out[static_cast<std::size_t>(j)];
       sum += m;
@@ -193,6 +203,20 @@ void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelIn
               table.size(), seconds, seconds > 0 ? double(frames) / seconds : 0.0, decode.threshold, split);
 }
 
+template <class Net>
+void reconstruct_with(const ReconstructOptions& o, Net& net, const deep::ModelInfo& info, io::TiffReader& reader) {
+  if (const std::optional<int> index = opencl_index(o.device)) {
+#if defined(SMLM_CLI_WITH_COMPUTE)
+    auto device = compute::open_device(*index);
+    if (!device) throw CLI::ValidationError("--device", "value " + o.device + ": " + device.message());
+    auto gpu = unwrap(compute::Network<Net>::create(net, *device));
+    reconstruct_on(o, gpu, info, reader);
+    return;
+#endif
+  }
+  reconstruct_on(o, net, info, reader);
+}
+
 }  // namespace detail
 
 inline void run_reconstruct(ReconstructOptions o) {
@@ -238,14 +262,10 @@ inline void register_reconstruct(CLI::App& app, int& exit_code) {
   cmd->add_option("--models-dir", opt->models_dir, "folder of the shipped models (default: $SMLM_MODELS, else models/)");
   cmd->add_option("-o,--output", opt->output, "output directory")->required();
   cmd->add_option("--threads", opt->threads, "threads (0: all)")->capture_default_str()->check(CLI::Range(0, 256));
-  cmd->add_option("--device", opt->device, "cpu (OpenCL devices come with the optional compute target)")
+  cmd->add_option("--device", opt->device,
+                  "cpu, or opencl[:N] for OpenCL device N of smlm devices (with the optional compute target)")
       ->capture_default_str()
-      ->check([](const std::string& d) {
-        if (d == "cpu") return std::string();
-        if (d == "opencl" || d.starts_with("opencl:"))
-          return "value " + d + ": this smlm was built without the OpenCL compute target; use cpu";
-        return "value " + d + " is not cpu or opencl[:N]";
-      });
+      ->check(device_flag_error);
   cmd->add_option("--batch", opt->batch, "tiles per forward pass")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--tile", opt->tile, "largest tile side, camera pixels")->capture_default_str()->check(CLI::Range(8, 4096));
   cmd->add_option("--threshold", opt->threshold, "detection threshold (default: the model's)")->check(CLI::NonNegativeNumber);

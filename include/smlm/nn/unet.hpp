@@ -358,6 +358,9 @@ class UNet {
   }
 
   int upsample() const noexcept { return upsample_; }
+  /// The layers, read-only: input up-sampling, level 0 (which holds the deeper levels), head and
+  /// output activation as one Sequential. For backends that compile the network (compute/).
+  const auto& layers() const noexcept { return body_; }
   /// Input sizes (camera pixels) must be multiples of this.
   static constexpr std::ptrdiff_t size_multiple(int upsample) noexcept {
     const std::ptrdiff_t m = std::ptrdiff_t(1) << C.depth;
