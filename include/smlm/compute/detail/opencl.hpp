@@ -2,6 +2,8 @@
 // Boost.Compute reports every OpenCL error by throwing; compute/ catches at its public boundary.
 #pragma once
 
+#include <smlm/core/detail/intrinsics.hpp>  // first: see there (Boost reaches <immintrin.h>)
+
 #include <smlm/core/config.hpp>
 
 #if defined(SMLM_NO_EXCEPTIONS)
