@@ -277,9 +277,9 @@ void fold_static(L& layer, float* out, std::size_t& pos, std::vector<std::array<
 /// The folded weights StaticUNet<C, R, ·, ·> runs on, from a trained network (R = its
 /// upsample()): writes them to out (when not null) and returns how many there are.
 template <class Net>
-std::size_t fold_weights(Net& net, float* out) {
+std::size_t fold_weights(const Net& net, float* out) {
   std::size_t pos = 0;
-  net.visit_layers([&](auto& body) { detail::fold_static(body, out, pos, nullptr); });
+  detail::fold_static(net.layers(), out, pos, nullptr);
   return pos;
 }
 
@@ -289,11 +289,11 @@ std::size_t fold_weights(Net& net, float* out) {
 /// Krishnamoorthi 2018) — with float biases. q holds StaticUNet::int8_count values, scales and
 /// biases channel_count each.
 template <class Net>
-void quantize_weights_int8(Net& net, std::vector<std::int8_t>& q, std::vector<float>& scales, std::vector<float>& biases) {
+void quantize_weights_int8(const Net& net, std::vector<std::int8_t>& q, std::vector<float>& scales, std::vector<float>& biases) {
   std::vector<float> folded(fold_weights(net, nullptr));
   std::vector<std::array<std::ptrdiff_t, 2>> shapes;
   std::size_t pos = 0;
-  net.visit_layers([&](auto& body) { detail::fold_static(body, folded.data(), pos, &shapes); });
+  detail::fold_static(net.layers(), folded.data(), pos, &shapes);
   q.clear(), scales.clear(), biases.clear();
   pos = 0;
   for (const auto& [out_c, depth] : shapes) {

@@ -340,10 +340,6 @@ class UNet {
   void for_each_parameter(F&& f) { body_.for_each_parameter(f); }
   template <class F>
   void for_each_buffer(F&& f) { body_.for_each_buffer(f); }
-  /// f(body): the layer tree, Sequential<input, level 0, head, output activation> (for walkers
-  /// such as static_unet.hpp's fold_weights).
-  template <class F>
-  void visit_layers(F&& f) { f(body_); }
   /// He-normal convolutions from (seed, stream, stream + 1, …); dropout masks from seed.
   void init(std::uint64_t seed, std::uint32_t& stream) {
     body_.init(seed, stream);
@@ -359,7 +355,8 @@ class UNet {
 
   int upsample() const noexcept { return upsample_; }
   /// The layers, read-only: input up-sampling, level 0 (which holds the deeper levels), head and
-  /// output activation as one Sequential. For backends that compile the network (compute/).
+  /// output activation as one Sequential. For backends that compile the network (compute/,
+  /// static_unet.hpp's fold_weights).
   const auto& layers() const noexcept { return body_; }
   /// Input sizes (camera pixels) must be multiples of this.
   static constexpr std::ptrdiff_t size_multiple(int upsample) noexcept {
