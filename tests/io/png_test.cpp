@@ -206,3 +206,27 @@ TEST_CASE("PNG errors name the file") {
   CHECK(e.code() == errc::invalid_argument);
   CHECK_FALSE(std::filesystem::exists(tmp_path("empty.png")));
 }
+
+TEST_CASE("PNG files are replaced only once complete") {
+  namespace fs = std::filesystem;
+  const std::string path = tmp_path("replace.png");
+  Image<std::uint8_t> first = Image<std::uint8_t>::Constant(3, 4, 11), second = Image<std::uint8_t>::Constant(3, 4, 22);
+  REQUIRE(smlm::io::write_png(path, smlm::make_view(first)).ok());
+  CHECK_FALSE(fs::exists(path + ".partial"));
+  // The temporary cannot be created (a directory has its name): the write fails, naming the
+  // file, and the previous image is still there, whole.
+  fs::create_directory(path + ".partial");
+  const auto s = smlm::io::write_png(path, smlm::make_view(second));
+  CHECK(s.code() == errc::io_error);
+  CHECK(contains(s.message(), path + ": cannot open for writing"));
+  fs::remove(path + ".partial");
+  auto back = smlm::io::read_png_gray(path);
+  REQUIRE(back.has_value());
+  CHECK((*back == first.cast<std::uint16_t>()).all());
+  // A successful write replaces it and leaves no temporary.
+  REQUIRE(smlm::io::write_png(path, smlm::make_view(second)).ok());
+  CHECK_FALSE(fs::exists(path + ".partial"));
+  back = smlm::io::read_png_gray(path);
+  REQUIRE(back.has_value());
+  CHECK((*back == second.cast<std::uint16_t>()).all());
+}

@@ -76,6 +76,7 @@
 
 #include <smlm/core/localization_table.hpp>
 #include <smlm/core/status.hpp>
+#include <smlm/io/detail/replace_file.hpp>
 
 namespace smlm::io {
 
@@ -604,30 +605,19 @@ inline Status write_localizations_csv(std::ostream& out, const LocalizationTable
 /// naming `path` when it cannot be created or replaced.
 inline Status write_localizations_csv(const std::string& path, const LocalizationTable& table,
                                       const CsvWriteOptions& options = {}) {
-  namespace fs = std::filesystem;
   SMLM_TRY(detail::csv_check_writable(table, options, path));
-  std::error_code ec;
-  const fs::file_status existing = fs::symlink_status(path, ec);
-  const bool replace = !fs::exists(existing) || fs::is_regular_file(existing);
-  const std::string written = replace ? path + ".partial" : path;
+  const detail::replace_target target(path);
   Status status;
   {
     std::ofstream out;
     out.rdbuf()->pubsetbuf(nullptr, 0);  // unbuffered: each whole-row chunk is one write (see above)
-    out.open(written, std::ios::binary | std::ios::trunc);
+    out.open(target.written, std::ios::binary | std::ios::trunc);
     if (!out) return make_error(errc::io_error, path, ": cannot open for writing: ", std::strerror(errno));
     status = detail::csv_write_checked(out, table, options, path);
     out.close();
     if (status.ok() && !out) status = make_error(errc::io_error, path, ": write failed: ", std::strerror(errno));
   }
-  if (replace) {
-    if (status.ok()) {
-      fs::rename(written, path, ec);
-      if (ec) status = make_error(errc::io_error, path, ": cannot replace with ", written, ": ", ec.message());
-    }
-    if (!status.ok()) fs::remove(written, ec);
-  }
-  return status;
+  return target.finish(std::move(status));
 }
 
 }  // namespace smlm::io

@@ -33,6 +33,7 @@
 
 #include <smlm/core/image.hpp>
 #include <smlm/core/status.hpp>
+#include <smlm/io/detail/replace_file.hpp>
 
 namespace smlm::io {
 
@@ -118,7 +119,8 @@ inline bool png_write_jmp(png_write_handle& h, std::FILE* file, const png_write_
   return true;
 }
 
-/// Writes `job` to `path`; on any failure the partial file is removed.
+/// Writes `job` to `path`, replacing it only once complete (detail::replace_target: through
+/// "<path>.partial"); on any failure the previous file is left as it was.
 inline Status png_write_file(const std::string& path, std::ptrdiff_t width, std::ptrdiff_t height,
                              png_write_job job) {
   if (width <= 0 || height <= 0)
@@ -128,7 +130,8 @@ inline Status png_write_file(const std::string& path, std::ptrdiff_t width, std:
     return make_error(errc::out_of_range, path, ": ", width, " x ", height, " exceeds PNG's 2^31-1 limit");
   job.width = static_cast<png_uint_32>(width);
   job.height = static_cast<png_uint_32>(height);
-  std::FILE* file = std::fopen(path.c_str(), "wb");
+  const replace_target target(path);
+  std::FILE* file = std::fopen(target.written.c_str(), "wb");
   if (!file) return make_error(errc::io_error, path, ": cannot open for writing: ", std::strerror(errno));
   std::string failure;
   {
@@ -140,9 +143,7 @@ inline Status png_write_file(const std::string& path, std::ptrdiff_t width, std:
   const bool closed = std::fclose(file) == 0;
   if (failure.empty() && !(flushed && closed))
     failure = std::string("write failed: ") + std::strerror(flushed ? errno : flush_errno);
-  if (failure.empty()) return {};
-  std::remove(path.c_str());
-  return make_error(errc::io_error, path, ": ", failure);
+  return target.finish(failure.empty() ? Status{} : make_error(errc::io_error, path, ": ", failure));
 }
 
 /// What png_read_header_jmp learns from IHDR.
