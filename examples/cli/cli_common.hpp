@@ -37,6 +37,18 @@ struct NumberRange {
 /// Which values a range flag accepts.
 enum class RangeBound { any, non_negative, positive };
 
+/// The command line's sCMOS camera, one definition for simulate, localize and train (uniform
+/// maps unless a command says otherwise): offset 100 ADU, 0.5 e⁻/ADU, read variance 4 ADU²
+/// (1 e⁻ rms), quantum efficiency 0.8 (camera::Scmos's default).
+struct ScmosDefaults {
+  static constexpr double offset_adu = 100;
+  static constexpr double e_per_adu = 0.5;
+  static constexpr double read_variance_adu2 = 4;
+  static constexpr double qe = 0.8;
+  /// √(read variance) in electrons.
+  static double read_noise_e() { return std::sqrt(read_variance_adu2) * e_per_adu; }
+};
+
 /// "A" or "A:B" as a range with A <= B, both within the bound and <= max; the message names the flag.
 inline NumberRange parse_range(const std::string& flag, const std::string& text, RangeBound bound = RangeBound::any,
                                    double max = std::numeric_limits<double>::infinity()) {

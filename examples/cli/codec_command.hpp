@@ -133,8 +133,10 @@ inline void register_codec(CLI::App& app, int& exit_code) {
       ->delimiter(',')
       ->expected(2)
       ->check(CLI::Range(0, codec::grid_offset_max));
-  cmd->add_option("--offset", o->offset_adu, "camera count mapped to video level 0 (default: first frame's minimum)");
-  cmd->add_option("--gain", o->gain, "video levels per camera count (default: first frame's range onto 0..255)")
+  // --video-offset / --video-gain, as in `smlm simulate --quality` (--offset / --gain: the names before).
+  cmd->add_option("--video-offset,--offset", o->offset_adu,
+                  "camera count mapped to video level 0 (default: first frame's minimum)");
+  cmd->add_option("--video-gain,--gain", o->gain, "video levels per camera count (default: first frame's range onto 0..255)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--stream", o->stream, "also write the bitstream to this file");
   cmd->callback([o, &exit_code] {

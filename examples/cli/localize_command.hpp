@@ -128,13 +128,15 @@ inline void run_localize(const LocalizeOptions& opt) {
     // The frame gain changes the photon-domain noise only through the 1/12 ADU² of the output
     // rounding, but the model is still the frame's own.
     detail::run_localize(opt, cam, [&](std::uint32_t f) { return loc::noise_model<float>(cam, f); }, reader);
-  } else {  // scmos, with uniform maps from the flags
+  } else {  // scmos: uniform maps, the flags over the command line's defaults (ScmosDefaults, as simulate)
     const auto h = reader.height(), w = reader.width();
-    const Image<float> offset = Image<float>::Constant(h, w, static_cast<float>(opt.baseline_adu >= 0 ? opt.baseline_adu : 100));
-    const Image<float> gain = Image<float>::Constant(h, w, static_cast<float>(opt.e_per_adu > 0 ? opt.e_per_adu : 0.5));
-    const double rn_adu = (opt.read_noise_e >= 0 ? opt.read_noise_e : 1.5) / (opt.e_per_adu > 0 ? opt.e_per_adu : 0.5);
+    const double e_per_adu = opt.e_per_adu > 0 ? opt.e_per_adu : ScmosDefaults::e_per_adu;
+    const Image<float> offset =
+        Image<float>::Constant(h, w, static_cast<float>(opt.baseline_adu >= 0 ? opt.baseline_adu : ScmosDefaults::offset_adu));
+    const Image<float> gain = Image<float>::Constant(h, w, static_cast<float>(e_per_adu));
+    const double rn_adu = (opt.read_noise_e >= 0 ? opt.read_noise_e : ScmosDefaults::read_noise_e()) / e_per_adu;
     const Image<float> var = Image<float>::Constant(h, w, static_cast<float>(rn_adu * rn_adu));
-    const camera::Scmos<float> cam(offset, gain, var, static_cast<float>(opt.qe > 0 ? opt.qe : 0.8));
+    const camera::Scmos<float> cam(offset, gain, var, static_cast<float>(opt.qe > 0 ? opt.qe : ScmosDefaults::qe));
     if (opt.qe > 1) throw cli_error("--qe " + std::to_string(opt.qe) + ": must be in (0, 1]");
     Image<float> ex(h, w), rv(h, w);
     const auto noise = loc::noise_model<float>(cam, make_view(ex), make_view(rv));

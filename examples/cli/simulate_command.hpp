@@ -173,16 +173,17 @@ inline std::vector<sim::Position> simulate_labels(const SimulateOptions& o, cons
   return labels;
 }
 
-/// sCMOS maps for the command line: offset 100 ± 2 ADU, 0.5 e⁻/ADU ± 5 %, read variance
-/// 4 ADU² (±25 %, uniform), drawn per pixel from the seed (stream rng_purpose::user).
+/// sCMOS maps for the command line: ScmosDefaults (offset 100 ADU, 0.5 e⁻/ADU, read variance
+/// 4 ADU²) with per-pixel spread — offset ± 2 ADU, gain ± 5 %, variance ± 25 % (uniform) — drawn
+/// from the seed (stream rng_purpose::user).
 struct ScmosMaps {
   Image<float> offset, gain, variance;
   ScmosMaps(std::ptrdiff_t h, std::ptrdiff_t w, std::uint64_t seed) : offset(h, w), gain(h, w), variance(h, w) {
     Philox4x32 rng(seed, 0, rng_purpose::user);
     for (std::ptrdiff_t i = 0; i < offset.size(); ++i) {
-      offset.data()[i] = 100 + 2 * normal<float>(rng);
-      gain.data()[i] = 0.5f * (1 + 0.05f * normal<float>(rng));
-      variance.data()[i] = 4 * uniform<float>(rng, 0.75f, 1.25f);
+      offset.data()[i] = static_cast<float>(ScmosDefaults::offset_adu) + 2 * normal<float>(rng);
+      gain.data()[i] = static_cast<float>(ScmosDefaults::e_per_adu) * (1 + 0.05f * normal<float>(rng));
+      variance.data()[i] = static_cast<float>(ScmosDefaults::read_variance_adu2) * uniform<float>(rng, 0.75f, 1.25f);
     }
   }
 };

@@ -103,10 +103,11 @@ void with_training_camera(const std::string& name, std::ptrdiff_t patch, F&& f) 
   } else if (name == "cmos-phone") {
     f(camera::CmosPhone<float>{});
   } else {
-    // Uniform maps with the CLI's sCMOS defaults (offset 100 ADU, 0.5 e-/ADU, read variance 4 ADU²).
-    const Image<float> offset = Image<float>::Constant(patch, patch, 100), gain = Image<float>::Constant(patch, patch, 0.5f),
-                       variance = Image<float>::Constant(patch, patch, 4);
-    f(camera::Scmos<float>(offset, gain, variance));
+    // Uniform maps with the CLI's sCMOS defaults (cli_common.hpp).
+    const Image<float> offset = Image<float>::Constant(patch, patch, static_cast<float>(ScmosDefaults::offset_adu));
+    const Image<float> gain = Image<float>::Constant(patch, patch, static_cast<float>(ScmosDefaults::e_per_adu));
+    const Image<float> variance = Image<float>::Constant(patch, patch, static_cast<float>(ScmosDefaults::read_variance_adu2));
+    f(camera::Scmos<float>(offset, gain, variance, static_cast<float>(ScmosDefaults::qe)));
   }
 }
 

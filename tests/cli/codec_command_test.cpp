@@ -63,6 +63,22 @@ TEST_CASE("codec: a 16-bit camera stack is converted, coded and decoded to 8-bit
   CHECK(results[0].ssim > results[2].ssim);
 }
 
+TEST_CASE("codec: --video-offset / --video-gain (simulate's names) set the camera -> video mapping, as --offset / --gain") {
+  const std::string out = tmp_dir + "/codec_video_map.tif";
+  const auto run = [&](const std::string& flags) {
+    auto r = run_smlm("codec " + data_dir + "/thunderstorm_sim_20frames.tif -o " + out + " --qp 20 " + flags);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    return r.output;
+  };
+  const std::string automatic = run(""), video = run("--video-offset 90 --video-gain 0.5"), old = run("--offset 90 --gain 0.5");
+  CHECK(video == old);
+  CHECK(video != automatic);  // the mapping changed the frames that were coded
+  auto bad = run_smlm("codec " + data_dir + "/thunderstorm_sim_20frames.tif -o " + out + " --video-gain -1");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("--video-gain") != std::string::npos);
+}
+
 TEST_CASE("codec: --no-decimate keeps the faint P-frame residuals, --no-intra4x4 changes the mode set") {
   const std::string out = tmp_dir + "/codec_decimate.tif";
   const auto run = [&](const std::string& flags) {

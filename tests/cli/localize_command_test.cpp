@@ -12,7 +12,9 @@
 
 #include <smlm/eval/detection_metrics.hpp>
 #include <smlm/eval/match.hpp>
+#include <smlm/core/image.hpp>
 #include <smlm/io/csv.hpp>
+#include <smlm/io/tiff_reader.hpp>
 
 #include "cli_run.hpp"
 
@@ -193,4 +195,61 @@ TEST_CASE("localize: bad inputs exit non-zero with one line naming what is wrong
     CHECK(lines(r.output) == 1);
     CHECK(r.output.find(c.needle) != std::string::npos);
   }
+}
+
+TEST_CASE("localize --camera scmos: its noise model is the camera simulate --camera scmos records with") {
+  // simulate and localize share the command line's sCMOS camera (ScmosDefaults: 0.5 e-/ADU, read
+  // variance 4 ADU², QE 0.8; simulate adds a per-pixel spread). The background's variance over
+  // time, per pixel, away from every emitter, referred to photons, must equal what localize's
+  // noise model says, excess · background + read variance (its bkgstd column, squared): at a
+  // background of 20 photons that is 25 + 1.56 = 26.6 photons²; with localize's earlier 1.5 e-
+  // read noise it said 28.5. The bound (4 %) is four standard errors of the estimate (≈ 19,000
+  // pixel-frames) and half the gap between the two.
+  const std::string dir = fresh_dir("localize_scmos");
+  const std::string tif = dir + "/stack.tif", csv = dir + "/truth.csv", out = dir + "/locs.csv";
+  const std::string geometry = " --pixel-nm 100 --sigma-nm 150";
+  auto sim = run_smlm("simulate -o " + tif + " --truth " + csv + geometry +
+                      " --frames 40 --size 32 --density 0.1 --photons 1000:1500 --background 20 --camera scmos --seed 5");
+  REQUIRE(sim.exit_code == 0);
+  auto r = run_smlm("localize " + tif + " -o " + out + geometry + " --camera scmos");
+  REQUIRE(r.exit_code == 0);
+  const auto truth = smlm::io::read_localizations_csv(csv);
+  const auto locs = smlm::io::read_localizations_csv(out);
+  REQUIRE(truth);
+  REQUIRE(locs);
+  REQUIRE(locs->size() >= 10);
+  const double model_var = std::pow(median(locs->bkgstd_photons), 2);
+
+  auto reader = smlm::io::TiffReader::open(tif);
+  REQUIRE(reader);
+  const std::ptrdiff_t n = reader->height(), frames = reader->frames();
+  std::vector<smlm::Image<float>> stack(static_cast<std::size_t>(frames), smlm::Image<float>(n, n));
+  for (std::ptrdiff_t f = 0; f < frames; ++f) REQUIRE(reader->read_frame(f, smlm::make_view(stack[static_cast<std::size_t>(f)])).ok());
+  // Per pixel: the frames where no emitter of the truth is within 6 σ (900 nm); the variance over
+  // them (ADU), × (e-/ADU / QE)² to photons, averaged over pixels.
+  const double to_photons = 0.5 / 0.8;
+  double sum_var = 0;
+  std::size_t samples = 0, pixels = 0;
+  for (std::ptrdiff_t y = 0; y < n; ++y)
+    for (std::ptrdiff_t x = 0; x < n; ++x) {
+      double s = 0, s2 = 0;
+      std::size_t k = 0;
+      for (std::ptrdiff_t f = 0; f < frames; ++f) {
+        bool near = false;
+        for (std::size_t t = 0; t < truth->size() && !near; ++t)
+          near = truth->frame[t] == f + 1 && std::hypot(truth->x_nm[t] - 100.0 * (double(x) + 0.5), truth->y_nm[t] - 100.0 * (double(y) + 0.5)) < 900;
+        if (near) continue;
+        const double v = stack[static_cast<std::size_t>(f)](y, x);
+        s += v, s2 += v * v, ++k;
+      }
+      if (k < 10) continue;
+      sum_var += (s2 - s * s / double(k)) / double(k - 1) * to_photons * to_photons;
+      samples += k;
+      ++pixels;
+    }
+  REQUIRE(pixels > 500);
+  const double measured_var = sum_var / double(pixels);
+  MESSAGE("scmos background variance: measured " << measured_var << " photons² over " << samples
+                                                  << " pixel-frames, localize's model " << model_var);
+  CHECK(model_var == doctest::Approx(measured_var).epsilon(0.04));
 }
