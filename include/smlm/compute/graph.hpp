@@ -135,18 +135,11 @@ class GraphBuilder {
   }
   int emit(const nn::ConvBnAct<T>& b, int x) {
     Op op = conv_op(b.conv);
-    const nn::BatchNorm2d<T>& bn = b.bn;
-    const std::ptrdiff_t depth = std::ptrdiff_t(op.in_channels) * op.k * op.k;
-    for (std::ptrdiff_t o = 0; o < op.out_channels; ++o) {
-      const double a = double(bn.gamma.value[o]) / std::sqrt(double(bn.running_var[o]) + bn.eps);
-      for (std::ptrdiff_t i = 0; i < depth; ++i) {
-        const auto at = static_cast<std::size_t>(o * depth + i);
-        op.weights[at] = static_cast<float>(T(a * double(b.conv.weight.value[o * depth + i])));
-      }
-      const double bias = b.conv.bias.value.empty() ? 0.0 : double(b.conv.bias.value[o]);
-      op.bias[static_cast<std::size_t>(o)] =
-          static_cast<float>(T(double(bn.beta.value[o]) + (bias - double(bn.running_mean[o])) * a));
-    }
+    // Tape inference's fold (ConvBnAct::fold, in T), then to the device's float.
+    std::vector<T> w(op.weights.size()), bias(op.bias.size());
+    b.fold(w.data(), bias.data());
+    std::transform(w.begin(), w.end(), op.weights.begin(), [](T v) { return static_cast<float>(v); });
+    std::transform(bias.begin(), bias.end(), op.bias.begin(), [](T v) { return static_cast<float>(v); });
     op.act = b.act.function, op.slope = static_cast<float>(b.act.slope);
     op.input = x;
     return add(std::move(op));

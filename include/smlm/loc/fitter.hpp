@@ -166,31 +166,36 @@ void evaluate_model(P& model, const std::array<double, max_fit_params>& theta, b
   model.evaluate(s, w, mu, jac);
 }
 
-/// Cholesky solve of the n × n SPD system A x = b (A row-major, overwritten); false when not
-/// positive definite.
-inline bool cholesky_solve(std::array<double, max_fit_params * max_fit_params>& a, int n,
-                           std::array<double, max_fit_params>& b) noexcept {
+/// Cholesky solve of the n × n SPD system A x = b (A row-major with row stride M, overwritten;
+/// n ≤ M); false when not positive definite. M is max_fit_params for the single-emitter fitter,
+/// max_multi_params for the multi-emitter one.
+template <std::size_t M, std::size_t MM>
+bool cholesky_solve(std::array<double, MM>& a, int n, std::array<double, M>& b) noexcept {
+  static_assert(MM == M * M, "cholesky_solve: the matrix must be M x M");
+  constexpr int s = static_cast<int>(M);
+  auto at = [&](int i, int j) -> double& { return a[static_cast<std::size_t>(i * s + j)]; };
+  auto v_at = [&](int i) -> double& { return b[static_cast<std::size_t>(i)]; };
   for (int j = 0; j < n; ++j) {
-    double d = a[j * max_fit_params + j];
-    for (int k = 0; k < j; ++k) d -= a[j * max_fit_params + k] * a[j * max_fit_params + k];
+    double d = at(j, j);
+    for (int k = 0; k < j; ++k) d -= at(j, k) * at(j, k);
     if (!(d > 0)) return false;
     const double l = std::sqrt(d);
-    a[j * max_fit_params + j] = l;
+    at(j, j) = l;
     for (int i = j + 1; i < n; ++i) {
-      double v = a[i * max_fit_params + j];
-      for (int k = 0; k < j; ++k) v -= a[i * max_fit_params + k] * a[j * max_fit_params + k];
-      a[i * max_fit_params + j] = v / l;
+      double v = at(i, j);
+      for (int k = 0; k < j; ++k) v -= at(i, k) * at(j, k);
+      at(i, j) = v / l;
     }
   }
   for (int i = 0; i < n; ++i) {
-    double v = b[i];
-    for (int k = 0; k < i; ++k) v -= a[i * max_fit_params + k] * b[k];
-    b[i] = v / a[i * max_fit_params + i];
+    double v = v_at(i);
+    for (int k = 0; k < i; ++k) v -= at(i, k) * v_at(k);
+    v_at(i) = v / at(i, i);
   }
   for (int i = n - 1; i >= 0; --i) {
-    double v = b[i];
-    for (int k = i + 1; k < n; ++k) v -= a[k * max_fit_params + i] * b[k];
-    b[i] = v / a[i * max_fit_params + i];
+    double v = v_at(i);
+    for (int k = i + 1; k < n; ++k) v -= at(k, i) * v_at(k);
+    v_at(i) = v / at(i, i);
   }
   return true;
 }

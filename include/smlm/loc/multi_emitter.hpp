@@ -167,35 +167,6 @@ bool accumulate_emitters(estimator method, int np, std::ptrdiff_t pixels, const 
   return std::isfinite(out.objective);
 }
 
-/// Cholesky solve of the np × np SPD system (row-major, stride max_multi_params, overwritten).
-inline bool cholesky_solve_multi(std::array<double, max_multi_params * max_multi_params>& a, int np,
-                                 std::array<double, max_multi_params>& b) noexcept {
-  constexpr int s = max_multi_params;
-  for (int j = 0; j < np; ++j) {
-    double d = a[static_cast<std::size_t>(j * s + j)];
-    for (int k = 0; k < j; ++k) d -= a[static_cast<std::size_t>(j * s + k)] * a[static_cast<std::size_t>(j * s + k)];
-    if (!(d > 0)) return false;
-    const double l = std::sqrt(d);
-    a[static_cast<std::size_t>(j * s + j)] = l;
-    for (int i = j + 1; i < np; ++i) {
-      double v = a[static_cast<std::size_t>(i * s + j)];
-      for (int k = 0; k < j; ++k) v -= a[static_cast<std::size_t>(i * s + k)] * a[static_cast<std::size_t>(j * s + k)];
-      a[static_cast<std::size_t>(i * s + j)] = v / l;
-    }
-  }
-  for (int i = 0; i < np; ++i) {
-    double v = b[static_cast<std::size_t>(i)];
-    for (int k = 0; k < i; ++k) v -= a[static_cast<std::size_t>(i * s + k)] * b[static_cast<std::size_t>(k)];
-    b[static_cast<std::size_t>(i)] = v / a[static_cast<std::size_t>(i * s + i)];
-  }
-  for (int i = np - 1; i >= 0; --i) {
-    double v = b[static_cast<std::size_t>(i)];
-    for (int k = i + 1; k < np; ++k) v -= a[static_cast<std::size_t>(k * s + i)] * b[static_cast<std::size_t>(k)];
-    b[static_cast<std::size_t>(i)] = v / a[static_cast<std::size_t>(i * s + i)];
-  }
-  return true;
-}
-
 /// Levenberg–Marquardt of the n-emitter model from theta (updated in place); the status and the
 /// objective (half-deviance or sum of squares) at the result.
 template <psf::Model P>
@@ -224,7 +195,7 @@ fit_status fit_emitters(const P& model, psf::Window w, int n, const FitOptions& 
         a[static_cast<std::size_t>(k * max_multi_params + k)] *= 1 + lambda;
         delta[static_cast<std::size_t>(k)] = -cur.g[static_cast<std::size_t>(k)];
       }
-      solved = cholesky_solve_multi(a, np, delta);
+      solved = cholesky_solve(a, np, delta);
       if (!solved && (lambda *= 10) > 1e12) {
         objective = cur.objective;
         return fit_status::singular;
